@@ -56,6 +56,26 @@ struct sg_span {
 	size_t len;
 };
 
+/*
+ * One argument of a parsed request, as the RESP parser returns it and the
+ * command table reads it. `ptr` points at `len` contiguous bytes, or is
+ * NULL when a long argument straddles input buffers and was not copied;
+ * `off` then says where it starts, counted from the request's first byte,
+ * so the owner of the buffers can find it.
+ */
+struct sg_arg {
+	const char *ptr;
+	uint64_t off;
+	size_t len;
+};
+
+static inline struct sg_span
+sg_arg_span(const struct sg_arg *a)
+{
+	struct sg_span s = { a->ptr, a->len };
+	return s;
+}
+
 #define SG_SPAN_LIT(s) ((struct sg_span){ (s), sizeof(s) - 1 })
 
 static inline struct sg_span

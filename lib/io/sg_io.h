@@ -1,0 +1,198 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * sg_io.h: the stream interface. The proxy engine talks to its clients
+ * and backends only through this header and does not know which
+ * transport runs underneath:
+ *
+ *   kernel   one epoll instance per worker, SO_REUSEPORT listeners,
+ *            non-blocking sockets; reads land in mbufs, each stream's
+ *            output leaves in one writev per flush;
+ *   dpdk     shardgate's own TCP (lib/tcp) over a NIC queue (lib/net).
+ *
+ * Threading: a worker (struct sg_io_worker) belongs to one lcore. Every
+ * stream, listener and callback of a worker runs on that lcore only;
+ * nothing here takes a lock.
+ *
+ * The loop (DESIGN.md section 3):
+ *
+ *     for (;;) {
+ *         sg_io_worker_poll(w, wait)    callbacks: accept, connected,
+ *                                       data, writable, closed
+ *         ... timers, control duties ...
+ *         sg_io_worker_flush(w)         each stream with output: one write
+ *     }
+ *
+ * Data: received bytes arrive as mbuf chains (ownership passes to the
+ * callback). Output is written through the stream's sink (sg_io_out()),
+ * which appends to the stream's output mbufs, or by handing over a whole
+ * chain (sg_io_send()). Nothing is written before sg_io_worker_flush():
+ * pipelined replies leave together.
+ *
+ * Stream life cycle:
+ *
+ *   connect ----> CONNECTING --connected(0)--> OPEN <--accept-- listener
+ *                     |                         |  \
+ *           connected(-err)               sg_io_close  closed(status) from peer/error
+ *                     v                         v       v
+ *                  (freed)                  CLOSING   (freed)
+ *                                   output drained, FIN sent, freed
+ *
+ * After closed() or a failed connected() returns, or after the owner
+ * calls sg_io_close()/sg_io_abort(), the stream is gone: the owner must
+ * not use it again, and no further callback names it.
+ */
+#ifndef SG_IO_H
+#define SG_IO_H
+
+#include <netinet/in.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <rte_mbuf.h>
+
+#include "sg_common.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+struct sg_io_worker;
+struct sg_io_stream;
+struct sg_io_listener;
+
+enum sg_io_mode {
+	SG_IO_KERNEL = 0,
+	SG_IO_DPDK,
+};
+
+/* Callbacks of one stream. Any may be NULL. */
+struct sg_io_stream_cbs {
+	/* An outgoing connection is up (status 0) or failed
+	 * (-ECONNREFUSED, -ETIMEDOUT, -EHOSTUNREACH, ...). After a failure
+	 * the stream is freed when the callback returns. */
+	void (*connected)(struct sg_io_stream *s, void *arg, int status);
+	/* Bytes arrived: `m` is a chain of one or more mbufs; the callee
+	 * owns it and frees it (rte_pktmbuf_free) when done. */
+	void (*data)(struct sg_io_stream *s, void *arg, struct rte_mbuf *m);
+	/* The output backlog fell to the low watermark after having passed
+	 * the high one (sg_io_set_watermarks). */
+	void (*writable)(struct sg_io_stream *s, void *arg);
+	/* The connection ended: status 0 for an orderly close by the peer,
+	 * -ECONNRESET, -ETIMEDOUT, -EPIPE... otherwise. Unsent output is
+	 * dropped. The stream is freed when the callback returns. */
+	void (*closed)(struct sg_io_stream *s, void *arg, int status);
+};
+
+/* A new client. The callee installs callbacks with sg_io_stream_set_cbs()
+ * (or closes the stream) before returning. */
+typedef void (*sg_io_accept_cb)(struct sg_io_listener *l, void *arg,
+				struct sg_io_stream *s);
+
+struct sg_io_worker_conf {
+	enum sg_io_mode mode;
+	unsigned lcore;			/* the lcore that runs this worker */
+	unsigned index;			/* worker number, 0..n-1 */
+	struct rte_mempool *pool;	/* mbufs for input and output */
+	uint32_t max_streams;		/* accepted + connected, at most */
+	uint32_t read_burst;		/* mbufs per read (kernel mode) */
+	void *dpdk;			/* DPDK mode: the worker's net/tcp context */
+};
+
+/*
+ * Creates the worker for the calling lcore. Returns NULL with rte_errno
+ * set: EINVAL (bad conf), ENOMEM, ENOTSUP (mode not built), or the errno
+ * of the failed system call.
+ */
+struct sg_io_worker *sg_io_worker_create(const struct sg_io_worker_conf *conf);
+
+/* Aborts every stream (no callbacks), closes listeners, frees. */
+void sg_io_worker_destroy(struct sg_io_worker *w);
+
+/*
+ * Waits at most `max_wait_ns` for events (0: only what is ready now) and
+ * runs their callbacks. Returns the number of events handled (>= 0) or
+ * -errno on a failure of the transport itself.
+ */
+int sg_io_worker_poll(struct sg_io_worker *w, uint64_t max_wait_ns);
+
+/* Writes the pending output of every stream that has some: one write
+ * (writev / TCP send) per stream. Returns the number of streams
+ * written. */
+unsigned sg_io_worker_flush(struct sg_io_worker *w);
+
+/*
+ * Listens on addr (IPv4, port in network order). With several workers,
+ * each calls this for the same address: kernel mode uses SO_REUSEPORT so
+ * the kernel spreads connections; DPDK mode gets the flows the NIC
+ * steers to this worker's queue. Returns 0 and *out, or -errno
+ * (-EADDRINUSE, -EACCES, -ENOMEM...).
+ */
+int sg_io_listen(struct sg_io_worker *w, const struct sockaddr_in *addr,
+		 int backlog, sg_io_accept_cb cb, void *arg,
+		 struct sg_io_listener **out);
+void sg_io_listener_close(struct sg_io_listener *l);
+
+/*
+ * Starts a connection to `dst`. The result comes through
+ * cbs->connected(); a connect that fails at once still reports through
+ * the callback, on the next poll, so callers have one path. Returns 0 and
+ * *out, or -ENOMEM / -EMFILE when no stream could be made at all.
+ */
+int sg_io_connect(struct sg_io_worker *w, const struct sockaddr_in *dst,
+		  const struct sg_io_stream_cbs *cbs, void *arg,
+		  struct sg_io_stream **out);
+
+void sg_io_stream_set_cbs(struct sg_io_stream *s,
+			  const struct sg_io_stream_cbs *cbs, void *arg);
+
+/* The stream's sink: writes append to its output (sg_common.h). A
+ * failed allocation sets the sink's sticky err; the owner checks
+ * sg_io_out(s)->err and treats it like a failed send. */
+struct sg_sink *sg_io_out(struct sg_io_stream *s);
+
+/* Appends a whole chain to the output; the stream takes ownership.
+ * Returns 0, or -EPIPE when the stream is closing (the chain is freed). */
+int sg_io_send(struct sg_io_stream *s, struct rte_mbuf *m);
+
+/* Bytes queued for output and not yet taken by the transport. */
+size_t sg_io_backlog(const struct sg_io_stream *s);
+
+/* writable() fires when the backlog falls to `low` after passing `high`. */
+void sg_io_set_watermarks(struct sg_io_stream *s, size_t low, size_t high);
+
+/* Stops (true) or resumes (false) delivering data: backpressure. */
+void sg_io_pause_read(struct sg_io_stream *s, bool pause);
+
+/* Flushes what is queued, then closes. No callbacks after this. */
+void sg_io_close(struct sg_io_stream *s);
+
+/* Closes at once, dropping queued output (RST where the transport can).
+ * No callbacks after this. */
+void sg_io_abort(struct sg_io_stream *s);
+
+/* Local and remote addresses of a stream. */
+void sg_io_stream_addrs(const struct sg_io_stream *s,
+			struct sockaddr_in *local, struct sockaddr_in *peer);
+
+/* Counters of one worker's transport. */
+struct sg_io_stats {
+	uint64_t accepted;
+	uint64_t connects;
+	uint64_t connect_failures;
+	uint64_t closed;
+	uint64_t bytes_in;
+	uint64_t bytes_out;
+	uint64_t reads;
+	uint64_t writes;
+	uint64_t nombuf;	/* allocations that failed */
+	uint64_t streams;	/* open now */
+};
+
+void sg_io_worker_stats(const struct sg_io_worker *w, struct sg_io_stats *st);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* SG_IO_H */
