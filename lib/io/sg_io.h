@@ -133,6 +133,11 @@ int sg_io_listen(struct sg_io_worker *w, const struct sockaddr_in *addr,
 		 struct sg_io_listener **out);
 void sg_io_listener_close(struct sg_io_listener *l);
 
+/* The address a listener is bound to (the port the system chose when
+ * asked for port 0). */
+void sg_io_listener_addr(const struct sg_io_listener *l,
+			 struct sockaddr_in *out);
+
 /*
  * Starts a connection to `dst`. The result comes through
  * cbs->connected(); a connect that fails at once still reports through
