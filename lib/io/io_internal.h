@@ -55,6 +55,7 @@ struct sg_io_stream {
 	bool above_high;	/* passed high watermark, writable() owed */
 	bool owner_gone;	/* no more callbacks */
 	bool in_completions;
+	bool in_closed_cb;	/* closed() is running: close/abort are no-ops */
 	int pending_status;	/* connect result owed by the next poll */
 
 	/* output queue (picture above) */

@@ -240,7 +240,7 @@ io_out_drop(struct sg_io_stream *s)
 void
 io_mark_flush(struct sg_io_stream *s)
 {
-	if (!s->in_flush_list && s->state != IO_DEAD) {
+	if (!s->in_flush_list && s->state != IO_DEAD && !s->in_closed_cb) {
 		TAILQ_INSERT_TAIL(&s->w->flush_list, s, flush_link);
 		s->in_flush_list = true;
 	}
@@ -252,12 +252,18 @@ io_stream_closed(struct sg_io_stream *s, int status)
 	const struct sg_io_stream_cbs *cbs = s->cbs;
 	bool notify = !s->owner_gone && cbs != NULL && cbs->closed != NULL;
 
-	if (s->state == IO_DEAD)
+	if (s->state == IO_DEAD || s->in_closed_cb)
 		return;
 	s->w->t->release(s, false);
-	io_stream_bury(s);
-	if (notify)
+	if (notify) {
+		/* The output is still queued during the callback, so the owner
+		 * can tell (sg_io_backlog) what never left. */
+		io_out_settle(s);
+		s->in_closed_cb = true;
+		s->owner_gone = true;
 		cbs->closed(s, s->arg, status);
+	}
+	io_stream_bury(s);
 }
 
 void
@@ -396,7 +402,7 @@ sg_io_send(struct sg_io_stream *s, struct rte_mbuf *m)
 	struct rte_mbuf *last;
 	size_t n = 0;
 
-	if (s->state == IO_DEAD || s->state == IO_CLOSING) {
+	if (s->state == IO_DEAD || s->state == IO_CLOSING || s->in_closed_cb) {
 		rte_pktmbuf_free(m);
 		return -EPIPE;
 	}
@@ -449,7 +455,7 @@ sg_io_pause_read(struct sg_io_stream *s, bool pause)
 void
 sg_io_close(struct sg_io_stream *s)
 {
-	if (s->state == IO_DEAD || s->state == IO_CLOSING)
+	if (s->state == IO_DEAD || s->state == IO_CLOSING || s->in_closed_cb)
 		return;
 	s->owner_gone = true;
 	io_out_settle(s);
@@ -469,7 +475,7 @@ sg_io_close(struct sg_io_stream *s)
 void
 sg_io_abort(struct sg_io_stream *s)
 {
-	if (s->state == IO_DEAD)
+	if (s->state == IO_DEAD || s->in_closed_cb)
 		return;
 	s->owner_gone = true;
 	s->w->t->release(s, true);

@@ -79,8 +79,10 @@ struct sg_io_stream_cbs {
 	 * the high one (sg_io_set_watermarks). */
 	void (*writable)(struct sg_io_stream *s, void *arg);
 	/* The connection ended: status 0 for an orderly close by the peer,
-	 * -ECONNRESET, -ETIMEDOUT, -EPIPE... otherwise. Unsent output is
-	 * dropped. The stream is freed when the callback returns. */
+	 * -ECONNRESET, -ETIMEDOUT, -EPIPE... otherwise. During the callback
+	 * sg_io_backlog() still says how many queued bytes never left (so
+	 * the owner knows which requests were not sent); they are dropped
+	 * afterwards. The stream is freed when the callback returns. */
 	void (*closed)(struct sg_io_stream *s, void *arg, int status);
 };
 
