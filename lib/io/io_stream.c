@@ -548,6 +548,12 @@ sg_io_worker_flush(struct sg_io_worker *w)
 	return written;
 }
 
+uint64_t
+sg_io_worker_now(const struct sg_io_worker *w)
+{
+	return w->now_ns;
+}
+
 void
 sg_io_worker_stats(const struct sg_io_worker *w, struct sg_io_stats *st)
 {

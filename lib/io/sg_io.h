@@ -118,6 +118,10 @@ void sg_io_worker_destroy(struct sg_io_worker *w);
  */
 int sg_io_worker_poll(struct sg_io_worker *w, uint64_t max_wait_ns);
 
+/* The worker's clock (CLOCK_MONOTONIC ns), refreshed by each poll after
+ * any wait: callbacks read it instead of asking the system. */
+uint64_t sg_io_worker_now(const struct sg_io_worker *w);
+
 /* Writes the pending output of every stream that has some: one write
  * (writev / TCP send) per stream. Returns the number of streams
  * written. */

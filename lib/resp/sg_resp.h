@@ -252,6 +252,49 @@ void sg_resp_write_verbatim(struct sg_sink *s, const char *fmt,
 void sg_resp_write_command(struct sg_sink *s, uint32_t argc,
 			   const struct sg_span *argv);
 
+/* ------------------------------------------------------------------ */
+/* Decoding (control path only)                                        */
+/* ------------------------------------------------------------------ */
+
+/*
+ * A decoded reply, for the control path (CLUSTER SHARDS, COMMAND, INFO):
+ * the data path frames and forwards, it never decodes. Strings point into
+ * the buffer given to sg_resp_decode(), which must outlive the tree.
+ */
+struct sg_resp_value {
+	enum sg_resp_type type;
+	bool is_null;
+	/* INTEGER: value; BOOL: 0/1; BULK...: length; ARRAY, SET, PUSH:
+	 * count; MAP: pairs */
+	int64_t integer;
+	/* SIMPLE, ERROR, BULK, VERBATIM (with its "txt:" prefix), DOUBLE,
+	 * BIGNUM, BULK_ERROR */
+	const char *str;
+	size_t len;
+	/* aggregates: the elements, contiguous; MAP: key, value, key, ... */
+	struct sg_resp_value *elem;
+	size_t nelem;
+};
+
+/*
+ * Decodes the one reply at the start of buf (RESP2 or RESP3, attributes
+ * refused). Returns 0 with *out (free with sg_resp_value_free) and *used
+ * (bytes of the reply; may be NULL), -EPROTO when the bytes are not one
+ * well-formed reply, -E2BIG when nested deeper than SG_RESP_MAX_DEPTH,
+ * -ENOMEM.
+ */
+int sg_resp_decode(const char *buf, size_t len, struct sg_resp_value **out,
+		   size_t *used);
+void sg_resp_value_free(struct sg_resp_value *v);
+
+/* In a RESP3 map or a RESP2 flat array of name/value pairs, the value of
+ * `key` (any case), or NULL. */
+const struct sg_resp_value *sg_resp_value_get(const struct sg_resp_value *map,
+					      const char *key);
+
+/* True for non-null simple, bulk and verbatim strings. */
+bool sg_resp_value_is_str(const struct sg_resp_value *v);
+
 #ifdef __cplusplus
 }
 #endif

@@ -1,0 +1,385 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The runtime: EAL, mempools, workers, signals, shutdown.
+ *
+ *   main lcore                       worker lcores (io.workers of them)
+ *   ----------                       ----------------------------------
+ *   resolve seeds
+ *   rte_eal_init (both modes)
+ *   telemetry, proxy, mempools
+ *   launch ------------------------> io worker + proxy worker, listen
+ *   wait for a signal or a failure   loop until stop, then drain
+ *   sg_proxy_stop -----------------> (drain: finish in-flight, close)
+ *   join, destroy (worker 0 last:
+ *   it frees what RCU deferred)
+ *
+ * Kernel mode runs under EAL too (--no-huge --no-pci), so lcores, rings,
+ * RCU, mempools and the telemetry socket are the same in both modes.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netdb.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <rte_eal.h>
+#include <rte_errno.h>
+#include <rte_lcore.h>
+#include <rte_log.h>
+#include <rte_mbuf.h>
+
+#include "sg_build_config.h"
+#include "sg_config.h"
+#include "sg_io.h"
+#include "sg_proxy.h"
+#include "sg_telemetry.h"
+#include "runtime.h"
+
+#define MAX_EAL_ARGS 64
+
+static atomic_int signalled;
+
+static void
+on_signal(int sig)
+{
+	atomic_store(&signalled, sig);
+}
+
+struct worker_ctx {
+	struct sg_proxy *proxy;
+	const struct sg_config *cfg;
+	unsigned index;
+	unsigned lcore;
+	struct rte_mempool *pool;
+	struct sg_io_worker *io;
+	struct sg_proxy_worker *w;
+	atomic_int state;	/* 0 starting, 1 running, -errno failed, 2 done */
+};
+
+static int
+worker_main(void *arg)
+{
+	struct worker_ctx *ctx = arg;
+	struct sg_io_worker_conf conf = {
+		.mode = ctx->cfg->io.mode == SG_CONFIG_IO_DPDK ? SG_IO_DPDK : SG_IO_KERNEL,
+		.lcore = ctx->lcore,
+		.index = ctx->index,
+		.pool = ctx->pool,
+		.max_streams = ctx->cfg->limits.max_clients + 4096,
+		.read_burst = 16,
+	};
+
+	ctx->io = sg_io_worker_create(&conf);
+	if (ctx->io == NULL) {
+		fprintf(stderr, "shardgate: worker %u: cannot start the %s transport: %s\n",
+			ctx->index, conf.mode == SG_IO_DPDK ? "dpdk" : "kernel",
+			rte_strerror(rte_errno));
+		atomic_store(&ctx->state, -rte_errno);
+		return -1;
+	}
+	ctx->w = sg_proxy_worker_create(ctx->proxy, ctx->index, ctx->io);
+	if (ctx->w == NULL) {
+		fprintf(stderr, "shardgate: worker %u: %s\n", ctx->index,
+			rte_errno == EADDRINUSE ? "the listen address is in use" :
+			rte_strerror(rte_errno));
+		atomic_store(&ctx->state, -rte_errno);
+		return -1;
+	}
+	atomic_store(&ctx->state, 1);
+	sg_proxy_worker_run(ctx->w);
+	atomic_store(&ctx->state, 2);
+	return 0;
+}
+
+/* Resolves backend.seeds; a seed that does not resolve is reported and
+ * skipped (the others may do). */
+static int
+resolve_seeds(const struct sg_config *cfg, struct sockaddr_in **out, unsigned *n)
+{
+	struct sockaddr_in *a = calloc(cfg->backend.n_seeds, sizeof(*a));
+	unsigned count = 0;
+
+	if (a == NULL)
+		return -ENOMEM;
+	for (size_t i = 0; i < cfg->backend.n_seeds; i++) {
+		const struct sg_config_endpoint *e = &cfg->backend.seeds[i];
+		struct addrinfo hints = { .ai_family = AF_INET, .ai_socktype = SOCK_STREAM };
+		struct addrinfo *res = NULL;
+		int rc = getaddrinfo(e->host, NULL, &hints, &res);
+
+		if (rc != 0 || res == NULL) {
+			fprintf(stderr, "shardgate: backend seed %s:%u: %s (skipped)\n", e->host,
+				e->port, gai_strerror(rc));
+			continue;
+		}
+		a[count] = *(struct sockaddr_in *)res->ai_addr;
+		a[count].sin_port = htons(e->port);
+		count++;
+		freeaddrinfo(res);
+	}
+	if (count == 0) {
+		free(a);
+		return -ENOENT;
+	}
+	*out = a;
+	*n = count;
+	return 0;
+}
+
+static const char *
+log_level_name(enum sg_config_log_level l)
+{
+	switch (l) {
+	case SG_CONFIG_LOG_ERROR: return "error";
+	case SG_CONFIG_LOG_WARNING: return "warning";
+	case SG_CONFIG_LOG_NOTICE: return "notice";
+	case SG_CONFIG_LOG_INFO: return "info";
+	default: return "debug";
+	}
+}
+
+static bool
+looks_like_pci(const char *s)
+{
+	unsigned a, b, c, d;
+	char tail;
+
+	return sscanf(s, "%x:%x:%x.%x%c", &a, &b, &c, &d, &tail) == 4 ||
+	       sscanf(s, "%x:%x.%x%c", &b, &c, &d, &tail) == 3;
+}
+
+/* The worker lcore of worker i. */
+static unsigned
+worker_lcore(const struct sg_config *cfg, unsigned i)
+{
+	if (cfg->io.n_lcores > 0)
+		return cfg->io.lcores[i];
+	return cfg->io.main_lcore + 1 + i;
+}
+
+struct eal_args {
+	int argc;
+	char *argv[MAX_EAL_ARGS];
+	char buf[MAX_EAL_ARGS][256];
+};
+
+static void SG_PRINTF(2, 3)
+add_arg(struct eal_args *e, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (e->argc >= MAX_EAL_ARGS - 1)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(e->buf[e->argc], sizeof(e->buf[0]), fmt, ap);
+	va_end(ap);
+	e->argv[e->argc] = e->buf[e->argc];
+	e->argc++;
+	e->argv[e->argc] = NULL;
+}
+
+static void
+build_eal_args(const struct sg_config *cfg, struct eal_args *e)
+{
+	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+	bool huge = cfg->io.huge_pages == SG_CONFIG_HUGE_PAGES_TRUE ||
+		    (cfg->io.huge_pages == SG_CONFIG_HUGE_PAGES_AUTO &&
+		     cfg->io.mode == SG_CONFIG_IO_DPDK);
+	char lcores[1024];
+	size_t n = 0;
+
+	if (ncpu < 1)
+		ncpu = 1;
+	add_arg(e, "shardgate");
+	/* lcore ids may outnumber CPUs: lcore L runs on CPU L % ncpu */
+	n += (size_t)snprintf(lcores + n, sizeof(lcores) - n, "%u@%ld", cfg->io.main_lcore,
+			      (long)cfg->io.main_lcore % ncpu);
+	for (unsigned i = 0; i < cfg->io.workers && n < sizeof(lcores) - 32; i++) {
+		unsigned l = worker_lcore(cfg, i);
+
+		n += (size_t)snprintf(lcores + n, sizeof(lcores) - n, ",%u@%ld", l, (long)l % ncpu);
+	}
+	add_arg(e, "--lcores=%s", lcores);
+	add_arg(e, "--main-lcore=%u", cfg->io.main_lcore);
+	if (cfg->io.file_prefix != NULL && cfg->io.file_prefix[0] != '\0')
+		add_arg(e, "--file-prefix=%s", cfg->io.file_prefix);
+	else
+		add_arg(e, "--file-prefix=shardgate-%d", (int)getpid());
+	if (!huge)
+		add_arg(e, "--no-huge");
+	add_arg(e, "-m");
+	add_arg(e, "%llu", (unsigned long long)SG_MAX(cfg->io.memory >> 20, 64));
+	if (cfg->io.mode == SG_CONFIG_IO_KERNEL) {
+		add_arg(e, "--no-pci");
+	} else if (cfg->io.port != NULL && cfg->io.port[0] != '\0') {
+		if (looks_like_pci(cfg->io.port)) {
+			add_arg(e, "-a");
+			add_arg(e, "%s", cfg->io.port);
+		} else {
+			add_arg(e, "--no-pci");
+			add_arg(e, "--vdev=%s", cfg->io.port);
+		}
+	}
+	add_arg(e, "--log-level=%s", log_level_name(cfg->log.level));
+	for (size_t i = 0; i < cfg->io.n_eal_args; i++)
+		add_arg(e, "%s", cfg->io.eal_args[i]);
+}
+
+static void
+print_ready(const struct sg_config *cfg, unsigned nseeds)
+{
+	printf("shardgate %s: %s mode, %u worker%s, %u seed%s\n", SG_VERSION,
+	       cfg->io.mode == SG_CONFIG_IO_DPDK ? "dpdk" : "kernel", cfg->io.workers,
+	       cfg->io.workers == 1 ? "" : "s", nseeds, nseeds == 1 ? "" : "s");
+	for (size_t i = 0; i < cfg->n_listen; i++)
+		printf("shardgate: listening on %s:%u (%s)\n", cfg->listen[i].address.text,
+		       cfg->listen[i].port,
+		       cfg->listen[i].role == SG_CONFIG_ROLE_READER ? "reader" : "primary");
+	printf("shardgate: telemetry: dpdk-telemetry.py -f %s, commands under %s\n",
+	       rte_eal_get_runtime_dir(), cfg->telemetry.prefix);
+	fflush(stdout);
+}
+
+int
+app_run(const struct sg_config *cfg)
+{
+	struct worker_ctx *ctx = NULL;
+	struct sockaddr_in *seeds = NULL;
+	struct sg_proxy *proxy = NULL;
+	struct eal_args *eal;
+	unsigned nseeds = 0, workers = cfg->io.workers;
+	int rc, exit_code = 0;
+	bool failed = false;
+
+	rc = resolve_seeds(cfg, &seeds, &nseeds);
+	if (rc != 0) {
+		fprintf(stderr, "shardgate: no backend seed could be resolved\n");
+		return 2;
+	}
+	eal = calloc(1, sizeof(*eal));
+	if (eal == NULL)
+		return 1;
+	build_eal_args(cfg, eal);
+	rc = rte_eal_init(eal->argc, eal->argv);
+	free(eal);
+	if (rc < 0) {
+		fprintf(stderr, "shardgate: EAL initialisation failed: %s\n",
+			rte_strerror(rte_errno));
+		free(seeds);
+		return 1;
+	}
+	signal(SIGPIPE, SIG_IGN);
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
+
+	if (sg_telemetry_init(workers) != 0) {
+		fprintf(stderr, "shardgate: cannot allocate telemetry\n");
+		exit_code = 1;
+		goto out;
+	}
+	proxy = sg_proxy_create(cfg, workers, seeds, nseeds);
+	if (proxy == NULL) {
+		fprintf(stderr, "shardgate: %s\n", rte_strerror(rte_errno));
+		exit_code = 1;
+		goto out;
+	}
+	rc = sg_proxy_register_telemetry(proxy, cfg->telemetry.prefix);
+	if (rc != 0)
+		fprintf(stderr, "shardgate: telemetry commands not registered: %s\n",
+			strerror(-rc));
+
+	ctx = calloc(workers, sizeof(*ctx));
+	if (ctx == NULL) {
+		exit_code = 1;
+		goto out;
+	}
+	for (unsigned i = 0; i < workers; i++) {
+		unsigned lcore = worker_lcore(cfg, i);
+		char name[RTE_MEMPOOL_NAMESIZE];
+
+		snprintf(name, sizeof(name), "sg_mbuf_%u", i);
+		ctx[i].proxy = proxy;
+		ctx[i].cfg = cfg;
+		ctx[i].index = i;
+		ctx[i].lcore = lcore;
+		ctx[i].pool = rte_pktmbuf_pool_create(name, cfg->io.mbufs, 256, 0,
+						      (uint16_t)(cfg->io.mbuf_size + RTE_PKTMBUF_HEADROOM),
+						      (int)rte_lcore_to_socket_id(lcore));
+		if (ctx[i].pool == NULL) {
+			fprintf(stderr, "shardgate: worker %u: cannot create %u mbufs of %llu "
+				"bytes: %s (raise io.memory or lower io.mbufs)\n", i,
+				cfg->io.mbufs, (unsigned long long)cfg->io.mbuf_size,
+				rte_strerror(rte_errno));
+			exit_code = 1;
+			goto out;
+		}
+	}
+	for (unsigned i = 0; i < workers; i++) {
+		rc = rte_eal_remote_launch(worker_main, &ctx[i], ctx[i].lcore);
+		if (rc != 0) {
+			fprintf(stderr, "shardgate: cannot launch worker %u on lcore %u: %s\n", i,
+				ctx[i].lcore, strerror(-rc));
+			failed = true;
+			break;
+		}
+	}
+	/* wait until every worker runs (or one fails) */
+	for (bool all = false; !all && !failed;) {
+		struct timespec ts = { 0, 10 * 1000 * 1000 };
+
+		all = true;
+		for (unsigned i = 0; i < workers; i++) {
+			int st = atomic_load(&ctx[i].state);
+
+			if (st < 0)
+				failed = true;
+			if (st != 1)
+				all = false;
+		}
+		if (!all && !failed)
+			nanosleep(&ts, NULL);
+	}
+	if (!failed)
+		print_ready(cfg, nseeds);
+	while (!failed && atomic_load(&signalled) == 0) {
+		struct timespec ts = { 0, 50 * 1000 * 1000 };
+
+		nanosleep(&ts, NULL);
+		for (unsigned i = 0; i < workers; i++) {
+			if (atomic_load(&ctx[i].state) < 0)
+				failed = true;
+		}
+	}
+	if (failed)
+		exit_code = 1;
+	else
+		printf("shardgate: signal %d: finishing in-flight requests\n",
+		       atomic_load(&signalled));
+	fflush(stdout);
+	sg_proxy_stop(proxy);
+	rte_eal_mp_wait_lcore();
+	/* worker 0 last: it frees what the others may have been reading */
+	for (unsigned i = workers; i-- > 0;) {
+		sg_proxy_worker_destroy(ctx[i].w);
+		sg_io_worker_destroy(ctx[i].io);
+	}
+out:
+	sg_proxy_destroy(proxy);
+	if (ctx != NULL) {
+		for (unsigned i = 0; i < workers; i++)
+			rte_mempool_free(ctx[i].pool);
+	}
+	free(ctx);
+	free(seeds);
+	sg_telemetry_fini();
+	rte_eal_cleanup();
+	if (exit_code == 0)
+		printf("shardgate: stopped\n");
+	return exit_code;
+}

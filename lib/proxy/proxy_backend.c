@@ -1,0 +1,630 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Backend pools: per worker, per node, backend.connections connections
+ * for each protocol (RESP2 sessions and RESP3 sessions never share one,
+ * so replies need no translation). Many clients' requests are pipelined
+ * on each connection; replies are framed and matched in FIFO order.
+ *
+ * Connection states:
+ *
+ *   IDLE --connect--> CONNECTING --ok--> READY --lost--> IDLE
+ *                         |                               (reconnect on
+ *                      failed                              the next request)
+ *                         v
+ *                      BACKOFF --timer (jittered, doubling)--> IDLE
+ *
+ * On connect the handshake is pipelined ahead of any waiting request:
+ * [HELLO 3] [AUTH] READONLY. READONLY on every connection lets the same
+ * pool serve replica reads; primaries ignore it.
+ *
+ * A lost connection (issue: invisible topology changes):
+ *  - requests whose bytes never left are re-sent elsewhere;
+ *  - read-only requests in flight are retried;
+ *  - writes in flight get an error saying the outcome is unknown.
+ */
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "proxy_internal.h"
+
+#define RECONNECT_MIN_NS (10 * SG_NS_PER_MS)
+#define RECONNECT_MAX_NS (1000 * SG_NS_PER_MS)
+
+static void conn_connect(struct backend_conn *c);
+static void conn_write(struct backend_conn *c, struct req *r);
+
+static const struct sg_io_stream_cbs conn_cbs;
+
+static void
+reconnect_timer(struct sg_timer *t, void *arg)
+{
+	struct backend_conn *c = arg;
+
+	if (c->state == BC_BACKOFF)
+		c->state = BC_IDLE;
+	/* Try again only if someone waits; otherwise on demand. */
+	if (!TAILQ_EMPTY(&c->node->w->parked) || c->nwaiting > 0)
+		conn_connect(c);
+}
+
+struct backend_node *
+backend_node_get(struct sg_proxy_worker *w, uint32_t ipv4, uint16_t port)
+{
+	struct backend_node *n;
+	char ip[INET_ADDRSTRLEN];
+
+	TAILQ_FOREACH(n, &w->nodes, link) {
+		if (n->addr.sin_addr.s_addr == ipv4 && n->addr.sin_port == htons(port))
+			return n;
+	}
+	n = calloc(1, sizeof(*n));
+	if (n == NULL)
+		return NULL;
+	n->w = w;
+	n->addr.sin_family = AF_INET;
+	n->addr.sin_addr.s_addr = ipv4;
+	n->addr.sin_port = htons(port);
+	inet_ntop(AF_INET, &n->addr.sin_addr, ip, sizeof(ip));
+	snprintf(n->name, sizeof(n->name), "%s:%u", ip, port);
+	n->nconns = SG_MIN(SG_MAX(w->cfg->backend.connections, 1u), PX_MAX_CONNS);
+	TAILQ_INIT(&n->overflow);
+	for (int p = 0; p < 2; p++) {
+		for (uint32_t i = 0; i < n->nconns; i++) {
+			struct backend_conn *c = &n->conn[p][i];
+
+			c->node = n;
+			c->proto = (uint8_t)(p + 2);
+			c->index = (uint8_t)i;
+			c->state = BC_IDLE;
+			TAILQ_INIT(&c->inflight);
+			TAILQ_INIT(&c->waiting);
+			sg_resp_framer_init(&c->framer);
+			sg_timer_init(&c->timer, reconnect_timer, c);
+		}
+	}
+	TAILQ_INSERT_TAIL(&w->nodes, n, link);
+	return n;
+}
+
+/* ---- sending ---- */
+
+static struct req *
+control_req(struct sg_proxy_worker *w)
+{
+	return req_new(w, REQ_CONTROL);
+}
+
+/* Queues a command of the proxy's own (handshake, ASKING) on c. */
+static void
+conn_control(struct backend_conn *c, uint32_t argc, const struct sg_span *argv)
+{
+	struct sg_proxy_worker *w = c->node->w;
+	struct req *r = control_req(w);
+	struct sg_sink *out = sg_io_out(c->s);
+	size_t before = out->written;
+
+	if (r == NULL)
+		return;
+	sg_resp_write_command(out, argc, argv);
+	c->queued += out->written - before;
+	r->wire_end = c->queued;
+	r->conn = c;
+	r->state = RQ_SENT;
+	TAILQ_INSERT_TAIL(&c->inflight, r, link);
+	c->ninflight++;
+}
+
+static void
+conn_write(struct backend_conn *c, struct req *r)
+{
+	struct sg_proxy_worker *w = c->node->w;
+	struct sg_sink *out = sg_io_out(c->s);
+
+	if (r->flags & RQ_F_ASKING) {
+		static const struct sg_span asking[] = { { "ASKING", 6 } };
+
+		conn_control(c, 1, asking);
+		r->flags &= (uint8_t)~RQ_F_ASKING;
+	}
+	sg_sink_write(out, r->wire.data, r->wire.len);
+	c->queued += r->wire.len;
+	r->wire_end = c->queued;
+	r->conn = c;
+	r->state = RQ_SENT;
+	r->sent_ns = w->now_ns;
+	TAILQ_INSERT_TAIL(&c->inflight, r, link);
+	c->ninflight++;
+	sg_tm_inc(w->tm, SG_TM_backend_requests);
+	sg_tm_add(w->tm, SG_TM_backend_bytes_out, r->wire.len);
+	sg_tm_gauge_add(w->tm, SG_TM_G_in_flight, 1);
+}
+
+void
+backend_send(struct backend_node *n, struct req *r)
+{
+	struct sg_proxy_worker *w = n->w;
+	uint32_t max = w->cfg->backend.max_in_flight;
+	struct backend_conn *best = NULL, *idle = NULL;
+	unsigned p = r->proto == 3 ? 1 : 0;
+
+	/* the READY connection with the fewest requests in flight */
+	for (uint32_t i = 0; i < n->nconns; i++) {
+		struct backend_conn *c = &n->conn[p][(n->rr + i) % n->nconns];
+
+		if (c->state == BC_READY) {
+			if (c->ninflight < max && (best == NULL || c->ninflight < best->ninflight))
+				best = c;
+		} else if (c->state == BC_IDLE && idle == NULL) {
+			idle = c;
+		} else if (c->state == BC_CONNECTING && idle == NULL) {
+			idle = c;
+		}
+	}
+	n->rr++;
+	if (best != NULL && (idle == NULL || best->ninflight < max / 2)) {
+		conn_write(best, r);
+		return;
+	}
+	if (idle != NULL) {
+		/* connects on demand; the request waits for the handshake */
+		r->state = RQ_WAITING;
+		r->conn = idle;
+		TAILQ_INSERT_TAIL(&idle->waiting, r, link);
+		idle->nwaiting++;
+		if (idle->state == BC_IDLE)
+			conn_connect(idle);
+		return;
+	}
+	if (best != NULL) {
+		conn_write(best, r);
+		return;
+	}
+	/* every connection is full or backing off */
+	r->state = RQ_WAITING;
+	r->conn = NULL;
+	TAILQ_INSERT_TAIL(&n->overflow, r, link);
+	n->noverflow++;
+}
+
+/* Room freed on c: move overflow requests of its node onto it. */
+static void
+conn_drain_overflow(struct backend_conn *c)
+{
+	struct backend_node *n = c->node;
+	uint32_t max = n->w->cfg->backend.max_in_flight;
+	struct req *r, *next;
+
+	for (r = TAILQ_FIRST(&n->overflow); r != NULL && c->ninflight < max; r = next) {
+		next = TAILQ_NEXT(r, link);
+		if (r->proto != c->proto)
+			continue;
+		TAILQ_REMOVE(&n->overflow, r, link);
+		n->noverflow--;
+		conn_write(c, r);
+	}
+}
+
+/* ---- connecting ---- */
+
+static void
+conn_handshake(struct backend_conn *c)
+{
+	const struct sg_config *cfg = c->node->w->cfg;
+	const char *user = cfg->backend.auth.username;
+	const char *pass = cfg->backend.auth.password;
+	bool auth = pass != NULL && pass[0] != '\0';
+	struct sg_span argv[6];
+	uint32_t argc = 0;
+
+	if (c->proto == 3) {
+		argv[argc++] = SG_SPAN_LIT("HELLO");
+		argv[argc++] = SG_SPAN_LIT("3");
+		if (auth) {
+			argv[argc++] = SG_SPAN_LIT("AUTH");
+			argv[argc++] = sg_span_make(user != NULL && user[0] ? user : "default",
+						    strlen(user != NULL && user[0] ? user : "default"));
+			argv[argc++] = sg_span_make(pass, strlen(pass));
+		}
+		conn_control(c, argc, argv);
+	} else if (auth) {
+		argv[argc++] = SG_SPAN_LIT("AUTH");
+		if (user != NULL && user[0] != '\0')
+			argv[argc++] = sg_span_make(user, strlen(user));
+		argv[argc++] = sg_span_make(pass, strlen(pass));
+		conn_control(c, argc, argv);
+	}
+	argv[0] = SG_SPAN_LIT("READONLY");
+	conn_control(c, 1, argv);
+}
+
+static void on_connected(struct sg_io_stream *s, void *arg, int status);
+
+/* backend.connect_timeout: a SYN nobody answers must not hold requests */
+static void
+connect_timeout(struct sg_timer *t, void *arg)
+{
+	struct backend_conn *c = arg;
+
+	if (c->state != BC_CONNECTING)
+		return;
+	sg_io_abort(c->s);
+	c->s = NULL;
+	on_connected(NULL, c, -ETIMEDOUT);
+}
+
+static void
+conn_connect(struct backend_conn *c)
+{
+	struct sg_proxy_worker *w = c->node->w;
+	int rc;
+
+	c->state = BC_CONNECTING;
+	sg_resp_framer_init(&c->framer);
+	rc = sg_io_connect(w->io, &c->node->addr, &conn_cbs, c, &c->s);
+	sg_tm_inc(w->tm, SG_TM_backend_connects);
+	if (rc != 0) {
+		/* no stream at all (out of streams): behave as a failed connect */
+		c->s = NULL;
+		on_connected(NULL, c, rc);
+		return;
+	}
+	c->timer.cb = connect_timeout;
+	sg_timer_arm_at(&w->wheel, &c->timer, w->now_ns + w->cfg->backend.connect_timeout_ns);
+}
+
+static void
+conn_backoff(struct backend_conn *c)
+{
+	struct sg_proxy_worker *w = c->node->w;
+	uint64_t delay = RECONNECT_MIN_NS << SG_MIN(c->failures, 7u);
+
+	if (delay > RECONNECT_MAX_NS)
+		delay = RECONNECT_MAX_NS;
+	/* jitter: +-25 %, so workers and connections do not reconnect in step */
+	delay = delay * 3 / 4 + (uint64_t)rand() % (delay / 2 + 1);
+	c->state = BC_BACKOFF;
+	sg_timer_arm_at(&w->wheel, &c->timer, w->now_ns + delay);
+}
+
+static void
+on_connected(struct sg_io_stream *s, void *arg, int status)
+{
+	struct backend_conn *c = arg;
+	struct backend_node *n = c->node;
+	struct sg_proxy_worker *w = n->w;
+	struct req *r;
+
+	if (status != 0) {
+		c->s = NULL;
+		c->failures++;
+		sg_tm_inc(w->tm, SG_TM_backend_connect_failures);
+		if (!n->down) {
+			n->down = true;
+			n->down_since_ns = w->now_ns;
+			proxy_ask_refresh(w);
+		}
+			c->timer.cb = reconnect_timer;
+		conn_backoff(c);
+		/* the waiting requests look for another way (or park) */
+		while ((r = TAILQ_FIRST(&c->waiting)) != NULL) {
+			TAILQ_REMOVE(&c->waiting, r, link);
+			c->nwaiting--;
+			r->conn = NULL;
+			r->state = RQ_NEW;
+			sg_tm_inc(w->tm, SG_TM_retries_reconnect);
+			dispatch(w, r);
+		}
+		return;
+	}
+	sg_timer_cancel(&w->wheel, &c->timer);
+	c->state = BC_READY;
+	c->failures = 0;
+	sg_tm_gauge_add(w->tm, SG_TM_G_backend_conns, 1);
+	conn_handshake(c);
+	while ((r = TAILQ_FIRST(&c->waiting)) != NULL) {
+		TAILQ_REMOVE(&c->waiting, r, link);
+		c->nwaiting--;
+		conn_write(c, r);
+	}
+	conn_drain_overflow(c);
+	if (n->down) {
+		n->down = false;
+		parked_redispatch(w);
+	}
+}
+
+/*
+ * The connection is gone (closed by the peer, reset, or aborted by us).
+ * `written` is how many of c->queued bytes left before it died.
+ */
+static void
+conn_lost(struct backend_conn *c, uint64_t written)
+{
+	struct backend_node *n = c->node;
+	struct sg_proxy_worker *w = n->w;
+	struct req_list redo = TAILQ_HEAD_INITIALIZER(redo);
+	struct req *r;
+
+	sg_tm_inc(w->tm, SG_TM_backend_disconnects);
+	sg_tm_gauge_add(w->tm, SG_TM_G_backend_conns, -1);
+	c->s = NULL;
+	c->state = BC_IDLE;
+	inbuf_free(&c->in);
+	sg_resp_framer_init(&c->framer);
+
+	while ((r = TAILQ_FIRST(&c->inflight)) != NULL) {
+		TAILQ_REMOVE(&c->inflight, r, link);
+		c->ninflight--;
+		r->conn = NULL;
+		if (r->kind == REQ_CONTROL) {
+			req_free(w, r);
+			continue;
+		}
+		sg_tm_gauge_add(w->tm, SG_TM_G_in_flight, -1);
+		if (r->sess == NULL && r->parent == NULL) {
+			req_free(w, r);	/* orphan */
+			continue;
+		}
+		if (r->wire_end - r->wire.len >= written || (r->flags & RQ_F_READ)) {
+			/* never left, or safe to repeat */
+			r->state = RQ_NEW;
+			TAILQ_INSERT_TAIL(&redo, r, link);
+			continue;
+		}
+		sg_tm_inc(w->tm, SG_TM_errors_unknown_outcome);
+		{
+			char msg[200];
+
+			snprintf(msg, sizeof(msg), "ERR shardgate: the connection to %s was "
+				 "lost while this write was in flight; its outcome is unknown",
+				 n->name);
+			req_fail(r, msg);
+		}
+	}
+	c->queued = 0;
+	proxy_ask_refresh(w);
+	while ((r = TAILQ_FIRST(&redo)) != NULL) {
+		TAILQ_REMOVE(&redo, r, link);
+		sg_tm_inc(w->tm, SG_TM_retries_reconnect);
+		dispatch(w, r);
+	}
+}
+
+static void
+on_closed(struct sg_io_stream *s, void *arg, int status)
+{
+	struct backend_conn *c = arg;
+
+	conn_lost(c, c->queued - sg_io_backlog(s));
+}
+
+/* We end a connection ourselves (protocol error, handshake refused,
+ * request timeout). */
+void
+backend_conn_abort(struct backend_conn *c)
+{
+	uint64_t written = c->queued - sg_io_backlog(c->s);
+
+	sg_io_abort(c->s);
+	conn_lost(c, written);
+}
+
+/* ---- replies ---- */
+
+static void
+retry_later(struct sg_timer *t, void *arg)
+{
+	struct req *r = arg;
+
+	r->state = RQ_NEW;
+	dispatch(r->w, r);
+}
+
+/* The address of a redirect: "-MOVED 3999 10.0.0.1:6381" ("" = same host). */
+static struct backend_node *
+redirect_target(struct backend_conn *c, const struct sg_resp_reply *info)
+{
+	struct in_addr a;
+
+	if (info->host[0] == '\0')
+		a = c->node->addr.sin_addr;
+	else if (inet_pton(AF_INET, info->host, &a) != 1)
+		return NULL;	/* a hostname: the refreshed topology will say */
+	return backend_node_get(c->node->w, a.s_addr, info->port);
+}
+
+static void
+deliver(struct backend_conn *c, struct req *r, const struct sg_resp_reply *info)
+{
+	struct sg_proxy_worker *w = c->node->w;
+
+	if (info->type == SG_RESP_ERROR || info->type == SG_RESP_BULK_ERROR)
+		sg_tm_inc(w->tm, SG_TM_errors_backend);
+	if (r->kind == REQ_PART) {
+		r->reply.len = 0;
+		if (inbuf_to_membuf(&c->in, 0, info->size, &r->reply) != 0)
+			r->reply.len = 0;
+		r->value = info->value;
+		if (info->type == SG_RESP_ERROR || info->type == SG_RESP_BULK_ERROR)
+			r->flags |= RQ_F_ERROR;
+		r->state = RQ_DONE;
+		part_done(r);
+		return;
+	}
+	session_deliver(w, r, &c->in, info->size);
+}
+
+/* Handles one complete reply for the head of c's FIFO. Returns false
+ * when the connection was closed in the process. */
+static bool
+conn_reply(struct backend_conn *c, const struct sg_resp_reply *info)
+{
+	struct sg_proxy_worker *w = c->node->w;
+	const struct sg_config *cfg = w->cfg;
+	struct req *r = TAILQ_FIRST(&c->inflight);
+
+	if (info->type == SG_RESP_PUSH)
+		return true;	/* out of band; nothing on a shared conn asks for it */
+	if (r == NULL) {
+		PX_LOG(WARNING, "%s sent a reply nobody asked for; closing\n", c->node->name);
+		backend_conn_abort(c);
+		return false;
+	}
+	TAILQ_REMOVE(&c->inflight, r, link);
+	c->ninflight--;
+	r->conn = NULL;
+	if (r->kind == REQ_CONTROL) {
+		req_free(w, r);
+		if (info->error != SG_RESP_ERR_NONE && info->error != SG_RESP_ERR_OTHER)
+			return true;
+		if (info->error == SG_RESP_ERR_OTHER) {
+			/* AUTH or HELLO refused: this connection cannot serve */
+			PX_LOG(ERR, "%s refused the handshake: %.*s\n", c->node->name,
+			       (int)SG_MIN(info->text_len, sizeof(info->text)), info->text);
+			backend_conn_abort(c);
+			return false;
+		}
+		return true;
+	}
+	sg_tm_gauge_add(w->tm, SG_TM_G_in_flight, -1);
+	if (r->sess == NULL && r->parent == NULL) {
+		req_free(w, r);	/* the client left */
+		return true;
+	}
+	if (r->redirects < cfg->cluster.max_redirects) {
+		struct backend_node *to;
+
+		switch (info->error) {
+		case SG_RESP_ERR_MOVED:
+		case SG_RESP_ERR_ASK:
+			to = redirect_target(c, info);
+			r->redirects++;
+			r->state = RQ_NEW;
+			if (info->error == SG_RESP_ERR_MOVED) {
+				sg_tm_inc(w->tm, SG_TM_redirects_moved);
+				if (to != NULL)
+					w->moved[info->slot % SG_CLUSTER_SLOTS] = to;
+				proxy_ask_refresh(w);
+			} else {
+				sg_tm_inc(w->tm, SG_TM_redirects_ask);
+				r->ask_node = to;
+			}
+			dispatch(w, r);
+			return true;
+		case SG_RESP_ERR_TRYAGAIN:
+		case SG_RESP_ERR_CLUSTERDOWN:
+		case SG_RESP_ERR_LOADING:
+		case SG_RESP_ERR_MASTERDOWN: {
+			uint64_t delay = cfg->cluster.retry_backoff_min_ns << SG_MIN(r->retries, 20);
+
+			if (r->hold_deadline_ns == 0)
+				r->hold_deadline_ns = w->now_ns + cfg->cluster.hold_ms * SG_NS_PER_MS;
+			if (delay > cfg->cluster.retry_backoff_max_ns)
+				delay = cfg->cluster.retry_backoff_max_ns;
+			if (w->now_ns + delay >= r->hold_deadline_ns)
+				break;	/* the bound ran out: the client gets the error */
+			r->retries++;
+			sg_tm_inc(w->tm, SG_TM_retries_tryagain);
+			r->state = RQ_BACKOFF;
+			r->timer.cb = retry_later;
+			r->timer.arg = r;
+			sg_timer_arm_at(&w->wheel, &r->timer, w->now_ns + delay);
+			if (info->error != SG_RESP_ERR_LOADING)
+				proxy_ask_refresh(w);
+			return true;
+		}
+		default:
+			break;
+		}
+	}
+	deliver(c, r, info);
+	return true;
+}
+
+static void
+on_data(struct sg_io_stream *s, void *arg, struct rte_mbuf *m)
+{
+	struct backend_conn *c = arg;
+	struct sg_proxy_worker *w = c->node->w;
+	const char *p;
+	size_t len;
+
+	w->now_ns = sg_io_worker_now(w->io);
+	sg_tm_add(w->tm, SG_TM_backend_bytes_in, rte_pktmbuf_pkt_len(m));
+	inbuf_append(&c->in, m);
+	while (inbuf_chunk(&c->in, &p, &len)) {
+		struct sg_resp_reply info;
+		bool done = false;
+		ssize_t n = sg_resp_frame(&c->framer, p, len, &info, &done);
+
+		if (n < 0) {
+			PX_LOG(ERR, "%s sent bytes that are not RESP (%s); closing\n",
+			       c->node->name, sg_resp_framer_error(&c->framer));
+			backend_conn_abort(c);
+			return;
+		}
+		inbuf_fed(&c->in, (size_t)n);
+		if (!done)
+			continue;
+		if (!conn_reply(c, &info))
+			return;
+		inbuf_consume(&c->in, info.size);
+	}
+	if (c->node->noverflow > 0)
+		conn_drain_overflow(c);
+}
+
+static const struct sg_io_stream_cbs conn_cbs = {
+	.connected = on_connected,
+	.data = on_data,
+	.closed = on_closed,
+};
+
+/* ---- teardown ---- */
+
+void
+backend_node_close(struct backend_node *n)
+{
+	struct sg_proxy_worker *w = n->w;
+
+	for (int p = 0; p < 2; p++) {
+		for (uint32_t i = 0; i < n->nconns; i++) {
+			struct backend_conn *c = &n->conn[p][i];
+			struct req *r;
+
+			sg_timer_cancel(&w->wheel, &c->timer);
+			if (c->s != NULL) {
+				sg_io_abort(c->s);
+				c->s = NULL;
+				sg_tm_gauge_add(w->tm, SG_TM_G_backend_conns, -1);
+			}
+			while ((r = TAILQ_FIRST(&c->inflight)) != NULL) {
+				TAILQ_REMOVE(&c->inflight, r, link);
+				if (r->kind != REQ_CONTROL)
+					sg_tm_gauge_add(w->tm, SG_TM_G_in_flight, -1);
+				if (r->kind == REQ_CONTROL || (r->sess == NULL && r->parent == NULL))
+					req_free(w, r);
+				else
+					req_fail(r, "ERR shardgate: shutting down");
+			}
+			while ((r = TAILQ_FIRST(&c->waiting)) != NULL) {
+				TAILQ_REMOVE(&c->waiting, r, link);
+				req_fail(r, "ERR shardgate: shutting down");
+			}
+			inbuf_free(&c->in);
+		}
+	}
+}
+
+void
+backend_close_all(struct sg_proxy_worker *w)
+{
+	struct backend_node *n;
+
+	while ((n = TAILQ_FIRST(&w->nodes)) != NULL) {
+		TAILQ_REMOVE(&w->nodes, n, link);
+		backend_node_close(n);
+		free(n);
+	}
+}

@@ -1,0 +1,582 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The proxy and its workers: creation, the poll loop, shutdown, and the
+ * telemetry commands that describe them.
+ *
+ * One loop iteration (DESIGN.md section 3):
+ *
+ *   quiescent state (RCU) -> pick up a new topology / command table
+ *   poll: accept, read, parse, route, write to backends, frame replies
+ *         (sleeps in the poll only when the last iteration found nothing)
+ *   timers: holds, retries, reconnects, maintenance
+ *   worker 0: topology refresh, RCU-deferred frees
+ *   flush: one write per connection with output
+ *
+ * Shutdown: sg_proxy_stop() sets a flag; each worker closes its
+ * listeners, stops reading requests, lets what is in flight finish for at
+ * most DRAIN_NS, then closes every connection and returns.
+ */
+#include <arpa/inet.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include <rte_errno.h>
+#include <rte_lcore.h>
+#include <rte_malloc.h>
+
+#include "sg_build_config.h"
+#include "proxy_internal.h"
+
+RTE_LOG_REGISTER_DEFAULT(sg_proxy_logtype, NOTICE);
+
+#define DRAIN_NS (3 * SG_NS_PER_S)
+#define MAINTENANCE_NS (100 * SG_NS_PER_MS)
+
+/* ---- the proxy ---- */
+
+static struct sg_proxy *the_proxy;	/* for telemetry callbacks */
+static pthread_mutex_t telemetry_lock = PTHREAD_MUTEX_INITIALIZER;
+
+struct sg_proxy *
+sg_proxy_create(const struct sg_config *cfg, unsigned nworkers,
+		const struct sockaddr_in *seeds, unsigned nseeds)
+{
+	struct sg_proxy *p;
+	size_t rcu_size;
+	char name[RTE_RING_NAMESIZE];
+
+	if (cfg == NULL || nworkers == 0 || nworkers >= PX_MAX_WORKERS) {
+		rte_errno = EINVAL;
+		return NULL;
+	}
+	p = calloc(1, sizeof(*p));
+	if (p == NULL)
+		goto nomem;
+	p->cfg = cfg;
+	p->nworkers = nworkers;
+	p->start_ns = sg_clock_ns();
+	snprintf(p->server_version, sizeof(p->server_version), "7.0.0");
+	atomic_store(&p->next_client_id, 1);
+	atomic_store(&p->cmds, sg_command_builtin());
+
+	sg_resp_limits_default(&p->limits);
+	p->limits.max_args = (uint32_t)SG_MIN(cfg->limits.max_args, UINT32_MAX);
+	p->limits.max_bulk = cfg->limits.max_bulk;
+	p->limits.max_request = cfg->limits.max_request;
+	p->limits.max_inline = (uint32_t)SG_MIN(cfg->limits.max_inline, UINT32_MAX);
+	p->limits.unauth_max_args = (uint32_t)SG_MIN(cfg->limits.unauth_max_args, UINT32_MAX);
+	p->limits.unauth_max_bulk = cfg->limits.unauth_max_bulk;
+
+	p->seeds = calloc(nseeds ? nseeds : 1, sizeof(*p->seeds));
+	if (p->seeds == NULL)
+		goto nomem;
+	memcpy(p->seeds, seeds, nseeds * sizeof(*seeds));
+	p->nseeds = nseeds;
+
+	/* every worker reads the topology; nobody else does */
+	rcu_size = rte_rcu_qsbr_get_memsize(nworkers);
+	p->rcu = aligned_alloc(RTE_CACHE_LINE_SIZE, RTE_ALIGN_CEIL(rcu_size, RTE_CACHE_LINE_SIZE));
+	if (p->rcu == NULL || rte_rcu_qsbr_init(p->rcu, nworkers) != 0)
+		goto nomem;
+	snprintf(name, sizeof(name), "sg_ctl_%d", (int)getpid());
+	p->ctl = rte_ring_create(name, 1024, SOCKET_ID_ANY, RING_F_SC_DEQ);
+	if (p->ctl == NULL)
+		goto nomem;
+	the_proxy = p;
+	return p;
+nomem:
+	if (p != NULL) {
+		free(p->seeds);
+		free(p->rcu);
+		free(p);
+	}
+	rte_errno = ENOMEM;
+	return NULL;
+}
+
+void
+sg_proxy_destroy(struct sg_proxy *p)
+{
+	struct sg_cluster_topology *t;
+	const struct sg_command_table *c;
+
+	if (p == NULL)
+		return;
+	pthread_mutex_lock(&telemetry_lock);
+	the_proxy = NULL;
+	pthread_mutex_unlock(&telemetry_lock);
+	t = atomic_exchange(&p->topo, NULL);
+	sg_cluster_topology_free(t);
+	c = atomic_exchange(&p->cmds, NULL);
+	if (c != NULL && c != sg_command_builtin())
+		sg_command_table_free((struct sg_command_table *)c);
+	rte_ring_free(p->ctl);
+	free(p->rcu);
+	free(p->seeds);
+	free(p);
+}
+
+void
+sg_proxy_stop(struct sg_proxy *p)
+{
+	atomic_store(&p->stop, true);
+}
+
+/* ---- workers ---- */
+
+static void
+retry_parked(struct sg_timer *t, void *arg)
+{
+	struct sg_proxy_worker *w = arg;
+
+	parked_redispatch(w);
+	if (w->nparked > 0)
+		sg_timer_arm_at(&w->wheel, t, w->now_ns + w->cfg->cluster.retry_backoff_max_ns);
+}
+
+/* Every MAINTENANCE_NS: stuck backends, idle clients, published status. */
+static void
+maintenance(struct sg_timer *t, void *arg)
+{
+	struct sg_proxy_worker *w = arg;
+	const struct sg_config *cfg = w->cfg;
+	struct backend_node *n;
+	struct session *sess, *next;
+
+	if (cfg->backend.request_timeout_ns > 0) {
+		TAILQ_FOREACH(n, &w->nodes, link) {
+			for (int p = 0; p < 2; p++) {
+				for (uint32_t i = 0; i < n->nconns; i++) {
+					struct backend_conn *c = &n->conn[p][i];
+					struct req *head = TAILQ_FIRST(&c->inflight);
+
+					if (c->state == BC_READY && head != NULL &&
+					    head->kind != REQ_CONTROL &&
+					    w->now_ns - head->sent_ns > cfg->backend.request_timeout_ns) {
+						PX_LOG(WARNING, "%s did not answer for %llu ms; "
+						       "reconnecting\n", n->name,
+						       (unsigned long long)((w->now_ns - head->sent_ns) /
+									    SG_NS_PER_MS));
+						backend_conn_abort(c);
+					}
+				}
+			}
+		}
+	}
+	if (cfg->limits.idle_timeout_ns > 0) {
+		for (sess = TAILQ_FIRST(&w->sessions); sess != NULL; sess = next) {
+			next = TAILQ_NEXT(sess, link);
+			if (sess->nfifo == 0 &&
+			    w->now_ns - sess->last_active_ns > cfg->limits.idle_timeout_ns)
+				session_close_idle(sess);
+		}
+	}
+	publish_status(w);
+	sg_timer_arm_at(&w->wheel, t, w->now_ns + MAINTENANCE_NS);
+}
+
+struct sg_proxy_worker *
+sg_proxy_worker_create(struct sg_proxy *p, unsigned index, struct sg_io_worker *io)
+{
+	const struct sg_config *cfg = p->cfg;
+	struct sg_proxy_worker *w;
+	int rc = ENOMEM;
+
+	if (index >= p->nworkers || io == NULL) {
+		rte_errno = EINVAL;
+		return NULL;
+	}
+	w = rte_zmalloc("sg_proxy_worker", sizeof(*w), RTE_CACHE_LINE_SIZE);
+	if (w == NULL)
+		goto fail;
+	w->p = p;
+	w->cfg = cfg;
+	w->index = index;
+	w->io = io;
+	w->now_ns = sg_clock_ns();
+	w->tm = sg_telemetry_worker(index);
+	if (w->tm == NULL) {
+		rc = EINVAL;
+		goto fail;
+	}
+	TAILQ_INIT(&w->nodes);
+	TAILQ_INIT(&w->sessions);
+	TAILQ_INIT(&w->parked);
+	sg_timer_wheel_init(&w->wheel, SG_NS_PER_MS, w->now_ns);
+	sg_timer_init(&w->retry_timer, retry_parked, w);
+	sg_timer_init(&w->maint_timer, maintenance, w);
+	sg_timer_arm_at(&w->wheel, &w->maint_timer, w->now_ns + MAINTENANCE_NS);
+	w->slot_stamp = calloc(SG_CLUSTER_SLOTS, sizeof(uint32_t));
+	w->slot_part = calloc(SG_CLUSTER_SLOTS, sizeof(uint32_t));
+	if (w->slot_stamp == NULL || w->slot_part == NULL)
+		goto fail;
+
+	for (unsigned i = 0; i < cfg->n_listen && i < PX_MAX_LISTEN; i++) {
+		const struct sg_config_listen *l = &cfg->listen[i];
+		struct sockaddr_in addr = {
+			.sin_family = AF_INET,
+			.sin_addr = l->address.addr,
+			.sin_port = htons(l->port),
+		};
+		int lrc;
+
+		w->lctx[i].w = w;
+		w->lctx[i].listen = l;
+		lrc = sg_io_listen(io, &addr, (int)l->backlog, session_accept, &w->lctx[i],
+				   &w->listener[i]);
+		if (lrc != 0) {
+			PX_LOG(ERR, "cannot listen on %s:%u: %s\n", l->address.text, l->port,
+			       strerror(-lrc));
+			rc = -lrc;
+			goto fail;
+		}
+		w->nlisteners++;
+	}
+	if (rte_rcu_qsbr_thread_register(p->rcu, index) != 0) {
+		rc = EINVAL;
+		goto fail;
+	}
+	rte_rcu_qsbr_thread_online(p->rcu, index);
+	if (index == 0)
+		refresher_init(w);
+	p->worker[index] = w;
+	return w;
+fail:
+	if (w != NULL) {
+		for (unsigned i = 0; i < w->nlisteners; i++)
+			sg_io_listener_close(w->listener[i]);
+		free(w->slot_stamp);
+		free(w->slot_part);
+		rte_free(w);
+	}
+	rte_errno = rc;
+	return NULL;
+}
+
+/* Picks up what worker 0 published since the last iteration. */
+static void
+load_shared(struct sg_proxy_worker *w)
+{
+	struct sg_cluster_topology *t = atomic_load_explicit(&w->p->topo, memory_order_acquire);
+
+	w->cmds = atomic_load_explicit(&w->p->cmds, memory_order_acquire);
+	if (t == w->topo)
+		return;
+	w->topo = t;
+	if (t != NULL && t->nnodes > w->node_of_cap) {
+		struct backend_node **a = realloc(w->node_of, t->nnodes * sizeof(*a));
+
+		if (a == NULL) {
+			/* keep the old topology view rather than index past the array */
+			w->topo = NULL;
+			return;
+		}
+		w->node_of = a;
+		w->node_of_cap = t->nnodes;
+	}
+	if (t != NULL)
+		memset(w->node_of, 0, t->nnodes * sizeof(*w->node_of));
+	w->topo_version = t != NULL ? t->version : 0;
+	proxy_topology_changed(w);
+}
+
+static void
+start_drain(struct sg_proxy_worker *w)
+{
+	for (unsigned i = 0; i < w->nlisteners; i++)
+		sg_io_listener_close(w->listener[i]);
+	w->nlisteners = 0;
+	w->draining = true;
+	w->drain_deadline_ns = w->now_ns + DRAIN_NS;
+}
+
+int
+sg_proxy_worker_run(struct sg_proxy_worker *w)
+{
+	struct sg_proxy *p = w->p;
+	const struct sg_config *cfg = w->cfg;
+	uint64_t idle_cap = cfg->io.busy_poll ? 0 : cfg->io.idle_sleep_ns;
+	bool worked = true;
+
+	for (;;) {
+		uint64_t wait = 0;
+		int n;
+
+		rte_rcu_qsbr_quiescent(p->rcu, w->index);
+		load_shared(w);
+		if (!worked && idle_cap > 0)
+			wait = sg_timer_wheel_idle_ns(&w->wheel, w->now_ns, idle_cap);
+		if (wait > 0) {
+			/* asleep, this worker holds nothing: do not delay grace periods */
+			rte_rcu_qsbr_thread_offline(p->rcu, w->index);
+			n = sg_io_worker_poll(w->io, wait);
+			rte_rcu_qsbr_thread_online(p->rcu, w->index);
+		} else {
+			n = sg_io_worker_poll(w->io, 0);
+		}
+		w->now_ns = sg_io_worker_now(w->io);
+		worked = n > 0;
+		if (sg_timer_wheel_advance(&w->wheel, w->now_ns) > 0)
+			worked = true;
+		if (w->index == 0) {
+			refresher_tick(w);
+			deferred_reclaim(w, false);
+		}
+		if (sg_io_worker_flush(w->io) > 0)
+			worked = true;
+		sg_tm_inc(w->tm, worked ? SG_TM_loop_busy : SG_TM_loop_idle);
+
+		if (atomic_load_explicit(&p->stop, memory_order_relaxed) && !w->draining)
+			start_drain(w);
+		if (w->draining) {
+			session_drain_all(w, w->now_ns > w->drain_deadline_ns);
+			if (w->nsessions == 0)
+				break;
+		}
+	}
+	/* final flush of what the drain wrote */
+	sg_io_worker_flush(w->io);
+	return 0;
+}
+
+void
+sg_proxy_worker_destroy(struct sg_proxy_worker *w)
+{
+	struct sg_proxy *p;
+	struct req *r;
+
+	if (w == NULL)
+		return;
+	p = w->p;
+	session_drain_all(w, true);
+	backend_close_all(w);
+	while ((r = TAILQ_FIRST(&w->parked)) != NULL) {
+		TAILQ_REMOVE(&w->parked, r, link);
+		req_free(w, r);
+	}
+	if (w->index == 0) {
+		refresher_fini(w);
+		/* every worker has stopped reading by now (the app joins them
+		 * before destroying worker 0) */
+		deferred_reclaim(w, true);
+	}
+	sg_io_worker_flush(w->io);
+	for (unsigned i = 0; i < w->nlisteners; i++)
+		sg_io_listener_close(w->listener[i]);
+	rte_rcu_qsbr_thread_offline(p->rcu, w->index);
+	rte_rcu_qsbr_thread_unregister(p->rcu, w->index);
+	while ((r = w->free_reqs) != NULL) {
+		w->free_reqs = r->free_next;
+		sg_membuf_free(&r->wire);
+		sg_membuf_free(&r->reply);
+		free(r);
+	}
+	p->worker[w->index] = NULL;
+	free(w->node_of);
+	free(w->slot_stamp);
+	free(w->slot_part);
+	rte_free(w);
+}
+
+/* ---- status published for telemetry (seqlock per worker) ---- */
+
+void
+publish_status(struct sg_proxy_worker *w)
+{
+	struct worker_pub *pub = &w->pub;
+	struct backend_node *n;
+	uint32_t count = 0;
+
+	atomic_fetch_add_explicit(&pub->seq, 1, memory_order_acq_rel);
+	TAILQ_FOREACH(n, &w->nodes, link) {
+		struct node_pub *np;
+		uint32_t conns = 0, inflight = 0;
+
+		if (count == PX_PUB_NODES)
+			break;
+		for (int p = 0; p < 2; p++) {
+			for (uint32_t i = 0; i < n->nconns; i++) {
+				conns += n->conn[p][i].state == BC_READY;
+				inflight += n->conn[p][i].ninflight;
+			}
+		}
+		np = &pub->node[count++];
+		np->ipv4 = n->addr.sin_addr.s_addr;
+		np->port = ntohs(n->addr.sin_port);
+		np->down = n->down;
+		np->conns = conns;
+		np->inflight = inflight;
+	}
+	pub->count = count;
+	pub->parked = w->nparked;
+	pub->topo_version = w->topo_version;
+	if (w->index == 0) {
+		const struct sg_cluster_topology *t = w->topo;
+
+		pub->topo_shards = t != NULL ? t->nshards : 0;
+		pub->topo_nodes = t != NULL ? t->nnodes : 0;
+		pub->slots_served = t != NULL ? t->slots_served : 0;
+		pub->topo_built_ns = t != NULL ? t->built_ns : 0;
+		pub->refresh_ok_ns = w->rf.last_ok_ns;
+		snprintf(pub->refresh_error, sizeof(pub->refresh_error), "%s", w->rf.last_error);
+		if (t != NULL) {
+			for (uint32_t i = 0; i < count; i++) {
+				struct node_pub *np = &pub->node[i];
+				uint16_t idx = SG_CLUSTER_NONE;
+
+				for (uint16_t k = 0; k < t->nnodes; k++) {
+					if (t->node[k].ipv4 == np->ipv4 && t->node[k].port == np->port) {
+						idx = k;
+						break;
+					}
+				}
+				np->in_topology = idx != SG_CLUSTER_NONE;
+				np->role = idx != SG_CLUSTER_NONE ? t->node[idx].role : 0;
+				np->health = idx != SG_CLUSTER_NONE ? t->node[idx].health : 0;
+				np->slots = idx != SG_CLUSTER_NONE && t->node[idx].role == SG_CLUSTER_PRIMARY &&
+					    t->node[idx].shard != SG_CLUSTER_NONE ?
+					    t->shard[t->node[idx].shard].nslots : 0;
+			}
+		}
+	}
+	atomic_fetch_add_explicit(&pub->seq, 1, memory_order_acq_rel);
+}
+
+/* Copies a worker's published status; false when it kept changing. */
+static bool
+read_status(const struct sg_proxy_worker *w, struct worker_pub *out)
+{
+	for (int tries = 0; tries < 100; tries++) {
+		uint32_t s1 = atomic_load_explicit(&w->pub.seq, memory_order_acquire), s2;
+
+		if (s1 & 1)
+			continue;
+		memcpy((char *)out + sizeof(out->seq), (const char *)&w->pub + sizeof(out->seq),
+		       sizeof(*out) - sizeof(out->seq));
+		atomic_thread_fence(memory_order_acquire);
+		s2 = atomic_load_explicit(&w->pub.seq, memory_order_relaxed);
+		if (s1 == s2)
+			return true;
+	}
+	return false;
+}
+
+static int
+cmd_nodes(const char *cmd, const char *params, struct rte_tel_data *d)
+{
+	struct worker_pub *pub = malloc(sizeof(*pub)), *w0 = malloc(sizeof(*w0));
+	struct sg_proxy *p;
+	int rc = 0;
+
+	if (pub == NULL || w0 == NULL) {
+		free(pub);
+		free(w0);
+		return -ENOMEM;
+	}
+	pthread_mutex_lock(&telemetry_lock);
+	p = the_proxy;
+	if (p == NULL || p->worker[0] == NULL || !read_status(p->worker[0], w0)) {
+		rc = -EAGAIN;
+		goto out;
+	}
+	rte_tel_data_start_dict(d);
+	for (uint32_t i = 0; i < w0->count && i < 64; i++) {
+		const struct node_pub *np = &w0->node[i];
+		struct rte_tel_data *nd = rte_tel_data_alloc();
+		char key[64], ip[INET_ADDRSTRLEN];
+		struct in_addr a = { .s_addr = np->ipv4 };
+		uint32_t down = np->down, conns = np->conns, inflight = np->inflight;
+
+		if (nd == NULL)
+			break;
+		/* the other workers' views of the same node */
+		for (unsigned k = 1; k < p->nworkers; k++) {
+			if (p->worker[k] == NULL || !read_status(p->worker[k], pub))
+				continue;
+			for (uint32_t j = 0; j < pub->count; j++) {
+				if (pub->node[j].ipv4 == np->ipv4 && pub->node[j].port == np->port) {
+					down += pub->node[j].down;
+					conns += pub->node[j].conns;
+					inflight += pub->node[j].inflight;
+				}
+			}
+		}
+		inet_ntop(AF_INET, &a, ip, sizeof(ip));
+		snprintf(key, sizeof(key), "%s:%u", ip, np->port);
+		rte_tel_data_start_dict(nd);
+		rte_tel_data_add_dict_string(nd, "state", down ? "down" : "up");
+		rte_tel_data_add_dict_string(nd, "role", !np->in_topology ? "unknown" :
+					     np->role == SG_CLUSTER_PRIMARY ? "primary" : "replica");
+		rte_tel_data_add_dict_string(nd, "health", np->health == SG_CLUSTER_FAILED ? "failed" :
+					     np->health == SG_CLUSTER_LOADING ? "loading" : "online");
+		rte_tel_data_add_dict_u64(nd, "slots", np->slots);
+		rte_tel_data_add_dict_u64(nd, "connections", conns);
+		rte_tel_data_add_dict_u64(nd, "in_flight", inflight);
+		rte_tel_data_add_dict_u64(nd, "workers_reporting_down", down);
+		rte_tel_data_add_dict_container(d, key, nd, 0);
+	}
+out:
+	pthread_mutex_unlock(&telemetry_lock);
+	free(pub);
+	free(w0);
+	return rc;
+}
+
+static int
+cmd_info(const char *cmd, const char *params, struct rte_tel_data *d)
+{
+	struct worker_pub *w0 = malloc(sizeof(*w0));
+	struct sg_proxy *p;
+	uint64_t now = sg_clock_ns(), parked = 0;
+	int rc = 0;
+
+	if (w0 == NULL)
+		return -ENOMEM;
+	pthread_mutex_lock(&telemetry_lock);
+	p = the_proxy;
+	if (p == NULL || p->worker[0] == NULL || !read_status(p->worker[0], w0)) {
+		rc = -EAGAIN;
+		goto out;
+	}
+	for (unsigned k = 0; k < p->nworkers; k++) {
+		struct worker_pub pub;
+
+		if (p->worker[k] != NULL && read_status(p->worker[k], &pub))
+			parked += pub.parked;
+	}
+	rte_tel_data_start_dict(d);
+	rte_tel_data_add_dict_string(d, "version", SG_VERSION);
+	rte_tel_data_add_dict_string(d, "io_mode", p->cfg->io.mode == SG_CONFIG_IO_DPDK ? "dpdk" : "kernel");
+	rte_tel_data_add_dict_u64(d, "workers", p->nworkers);
+	rte_tel_data_add_dict_u64(d, "uptime_s", (now - p->start_ns) / SG_NS_PER_S);
+	rte_tel_data_add_dict_u64(d, "clients", atomic_load(&p->clients));
+	rte_tel_data_add_dict_string(d, "backend_version", p->server_version);
+	rte_tel_data_add_dict_u64(d, "topology_version", w0->topo_version);
+	rte_tel_data_add_dict_u64(d, "topology_age_ms",
+				  w0->topo_built_ns ? (now - w0->topo_built_ns) / SG_NS_PER_MS : 0);
+	rte_tel_data_add_dict_u64(d, "topology_shards", w0->topo_shards);
+	rte_tel_data_add_dict_u64(d, "topology_nodes", w0->topo_nodes);
+	rte_tel_data_add_dict_u64(d, "slots_served", w0->slots_served);
+	rte_tel_data_add_dict_u64(d, "parked_requests", parked);
+	rte_tel_data_add_dict_string(d, "last_refresh_error",
+				     w0->refresh_error[0] ? w0->refresh_error : "none");
+out:
+	pthread_mutex_unlock(&telemetry_lock);
+	free(w0);
+	return rc;
+}
+
+int
+sg_proxy_register_telemetry(struct sg_proxy *p, const char *prefix)
+{
+	int rc = sg_telemetry_register_builtin(prefix);
+
+	if (rc == 0)
+		rc = sg_telemetry_register(prefix, "/info", cmd_info,
+					   "Version, mode, workers, topology. No parameters");
+	if (rc == 0)
+		rc = sg_telemetry_register(prefix, "/nodes", cmd_nodes,
+					   "Backend nodes: up/down, role, slots, connections. No parameters");
+	return rc;
+}
