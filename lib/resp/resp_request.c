@@ -506,10 +506,12 @@ sg_resp_parse(struct sg_resp_parser *p, const char *chunk, size_t len,
 			/* +1: the last byte may be the '\r' of the line end */
 			if (p->copy_len + avail > (uint64_t)l->max_inline + 1)
 				return fail(p, E_INLINE_BIG, -EPROTO);
-			if (copy_reserve(p, avail) != 0)
-				return fail(p, E_NOMEM, -ENOMEM);
-			memcpy(p->copy + p->copy_len, chunk + i, avail);
-			p->copy_len += avail;
+			if (avail != 0) {
+				if (copy_reserve(p, avail) != 0)
+					return fail(p, E_NOMEM, -ENOMEM);
+				memcpy(p->copy + p->copy_len, chunk + i, avail);
+				p->copy_len += avail;
+			}
 			i += avail;
 			p->pos += avail;
 			if (nl == NULL)

@@ -372,6 +372,8 @@ test_req_empty_skipped(void)
 	check_requests("*1\r\n$4\r\nPING\r\n\r\n*0\r\n",
 		       "lead=0 size=14 argc=1 [4]PING\nidle\n");
 	check_requests("\r\n\r\n", "idle\n");
+	/* a bare '\n' first, before the parser has any buffer */
+	check_requests("\nPING\n", "lead=1 size=5 inline argc=1 [4]PING\nidle\n");
 }
 
 static void
