@@ -25,12 +25,23 @@
  * keeps those chunks; pointers into the parser stay valid until the next
  * call to sg_resp_parse().
  *
+ * Zero-length arguments point at a static empty string. Inline commands
+ * are decoded (quotes, escapes) into the parser's copy, so all their
+ * arguments point there; their `off` is where the token starts on the
+ * wire.
+ *
  * Protocol errors
  * ---------------
  * Errors are sticky: after one, every call returns -EPROTO again. The
  * text (sg_resp_parser_error()) is the one Valkey/Redis send, ready to go
  * after '-', e.g. "ERR Protocol error: invalid multibulk length"; the
- * caller sends it and closes the connection.
+ * caller sends it and closes the connection. Two cases Valkey does not
+ * check get texts in the same style: a bulk payload not followed by CRLF
+ * ("$3\r\nfooXX": "invalid bulk length", the length did not match the
+ * data) and a request over max_request ("too big request"). A header
+ * line ("*3", "$5") longer than 30 bytes is "too big mbulk count string"
+ * / "too big bulk count string" at any chunking; a '\r' inside it not
+ * followed by '\n' makes the length invalid.
  */
 #ifndef SG_RESP_H
 #define SG_RESP_H
@@ -64,6 +75,10 @@ struct sg_resp_limits {
 /* Fills `l` with the defaults above. */
 void sg_resp_limits_default(struct sg_resp_limits *l);
 
+/* Longest header line ("*3", "$5", ":12") the parser and framer accept:
+ * type byte and digits, without the CRLF. */
+#define SG_RESP_LINE_MAX 30
+
 struct sg_resp_request {
 	uint32_t argc;
 	struct sg_arg *argv;	/* argc entries */
@@ -82,9 +97,11 @@ struct sg_resp_parser {
 
 	/* private */
 	uint8_t state;
-	uint8_t line_len;
+	uint8_t line_len;	/* bytes in line[]; CR seen in the CRLF states */
 	char line[32];		/* a header line that straddles chunks */
-	int64_t remaining;	/* elements or bulk bytes still to come */
+	int64_t remaining;	/* elements still to come */
+	uint64_t bulk_left;	/* payload bytes of the current argument */
+	uint64_t bulk_cap;	/* tighter of max_bulk and the unauth limit */
 	uint64_t pos;		/* bytes of the current request seen so far */
 	uint64_t lead;
 	struct sg_resp_request req;
@@ -93,9 +110,14 @@ struct sg_resp_parser {
 	size_t copy_len;
 	size_t copy_cap;
 	const char *error;	/* sticky error text, NULL when none */
+	int err;		/* sticky return value (-EPROTO, -ENOMEM) */
+	char errbuf[48];	/* "expected '$', got 'x'" */
 };
 
-/* Prepares `p`. `limits` must outlive the parser. */
+/* Prepares `p`. `limits` must outlive the parser; NULL selects the
+ * defaults. The parser starts unauthenticated (tight limits): set
+ * `authenticated` once AUTH succeeded, or right away when the listener
+ * needs no password. */
 void sg_resp_parser_init(struct sg_resp_parser *p,
 			 const struct sg_resp_limits *limits);
 /* Frees what the parser allocated. */
@@ -103,13 +125,16 @@ void sg_resp_parser_free(struct sg_resp_parser *p);
 
 /*
  * Parses from `chunk` until one request ends or the chunk runs out.
+ * Empty requests (blank inline lines, "*0", "*-1") are skipped as Redis
+ * does and counted in the next request's `lead`.
  * Returns the number of bytes of `chunk` consumed:
  *   - with *req set when a request ended at that point (the rest of the
  *     chunk belongs to the next request: call again with it);
  *   - with *req NULL when all of `chunk` was consumed and the request is
  *     not complete yet: call again with the next chunk.
  * Returns -EPROTO on a protocol error or a limit broken (text in
- * sg_resp_parser_error()), -ENOMEM when memory ran out.
+ * sg_resp_parser_error()), -ENOMEM when memory ran out (also sticky, text
+ * "ERR out of memory").
  * *req and the arguments stay valid until the next call.
  */
 ssize_t sg_resp_parse(struct sg_resp_parser *p, const char *chunk, size_t len,
@@ -170,13 +195,16 @@ struct sg_resp_reply {
 	int64_t value;
 	bool is_null;		/* "$-1", "*-1" or "_" */
 	bool has_attribute;	/* a RESP3 attribute came first */
-	/* SIMPLE, ERROR, BULK_ERROR (when it fits): the first
-	 * SG_RESP_TEXT_MAX bytes of the text, without the type byte and
-	 * CRLF; text_len is the full length. */
+	/* SIMPLE, ERROR, BULK_ERROR: the first SG_RESP_TEXT_MAX bytes of
+	 * the text, without the type byte and CRLF, NUL-terminated when
+	 * shorter; text_len is the full length. BOOL: value is 1 or 0. */
 	char text[SG_RESP_TEXT_MAX];
 	size_t text_len;
 	enum sg_resp_error_kind error;
-	/* MOVED and ASK: "-MOVED 3999 127.0.0.1:6381" */
+	/* MOVED and ASK: "-MOVED 3999 127.0.0.1:6381". The last ':' of the
+	 * address separates the port, so "::1:6380" is host "::1"; brackets
+	 * ("[::1]:6380") are removed. A MOVED or ASK whose slot or address
+	 * does not parse is classified SG_RESP_ERR_OTHER. */
 	uint16_t slot;
 	char host[64];		/* NUL-terminated; may be empty ("-MOVED 1 :6380") */
 	uint16_t port;
@@ -188,7 +216,11 @@ struct sg_resp_framer {
 
 	/* private */
 	uint8_t state;
-	uint8_t line_len;
+	uint8_t line_len;	/* bytes in line[]; CR seen in the CRLF states */
+	uint8_t elem;		/* type byte of the element being read */
+	bool elem_top;		/* that element is the reply itself */
+	bool top_attr;		/* a top-level attribute is being read */
+	bool busy;		/* a reply has started */
 	char line[SG_RESP_TEXT_MAX + 8];
 	uint32_t depth;
 	int64_t pending[SG_RESP_MAX_DEPTH];	/* elements left per level */
@@ -197,6 +229,11 @@ struct sg_resp_framer {
 	const char *error;
 };
 
+/* Most elements an aggregate may announce (as hiredis' default). */
+#define SG_RESP_MAX_ELEMENTS 4294967295ll
+
+/* Prepares `f` with max_depth SG_RESP_MAX_DEPTH and max_bulk 512 MiB;
+ * the caller may lower them afterwards. */
 void sg_resp_framer_init(struct sg_resp_framer *f);
 
 /*
@@ -224,9 +261,13 @@ void sg_resp_classify_error(const char *text, size_t len,
 /*
  * Each writer appends one RESP element to `s` (sg_common.h); failures
  * are sticky in s->err. `proto` is the session's protocol, 2 or 3: the
- * RESP3 types fall back to their RESP2 forms when it is 2 (map -> array
- * of 2n, set -> array, null -> "$-1", bool -> integer, push -> array,
- * verbatim -> bulk, double -> bulk).
+ * RESP3 types fall back to their RESP2 forms when it is anything but 3
+ * (map -> array of 2n, set -> array, null -> "$-1", bool -> integer,
+ * push -> array, verbatim -> bulk, double -> bulk).
+ * Simple strings and errors cannot carry CR or LF: the writers replace
+ * them with spaces, as Valkey does for error texts. Doubles are written
+ * in the shortest form that reads back to the same value, "inf", "-inf"
+ * or "nan".
  */
 void sg_resp_write_simple(struct sg_sink *s, const char *str, size_t len);
 /* "-" + msg + CRLF; msg carries its own code ("ERR ...", "CROSSSLOT ..."). */
@@ -244,7 +285,8 @@ void sg_resp_write_null(struct sg_sink *s, int proto);	/* "_" or "$-1" */
 void sg_resp_write_null_array(struct sg_sink *s, int proto); /* "_" or "*-1" */
 void sg_resp_write_bool(struct sg_sink *s, bool v, int proto);
 void sg_resp_write_double(struct sg_sink *s, double v, int proto);
-/* `fmt` is the three-letter verbatim format, e.g. "txt". */
+/* `fmt` is the three-letter verbatim format, e.g. "txt" (anything else
+ * sets s->err to -EINVAL). */
 void sg_resp_write_verbatim(struct sg_sink *s, const char *fmt,
 			    const void *p, size_t len, int proto);
 /* A request: "*argc" then one bulk string per argument. Arguments with a
