@@ -25,7 +25,7 @@ else
 	scripts/cluster.sh start
 fi
 echo "== validating config/local.yaml"
-build/app/shardgate --config config/local.yaml --check
+build/app/shardgate/shardgate --config config/local.yaml --check
 cat <<MSG
 
 Done: the local cluster runs on 127.0.0.1:7000-7005 and config/local.yaml is valid.

@@ -9,6 +9,7 @@
 
 #include "sg_build_config.h"
 #include "sg_common.h"
+#include "sg_config.h"
 
 static void
 usage(FILE *f)
@@ -34,10 +35,20 @@ main(int argc, char **argv)
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
-	int c;
+	static struct sg_config_errors errs;
+	const char *path = NULL;
+	struct sg_config *cfg;
+	bool check = false;
+	int c, rc;
 
 	while ((c = getopt_long(argc, argv, "c:nhV", opts, NULL)) != -1) {
 		switch (c) {
+		case 'c':
+			path = optarg;
+			break;
+		case 'n':
+			check = true;
+			break;
 		case 'h':
 			usage(stdout);
 			return 0;
@@ -49,6 +60,27 @@ main(int argc, char **argv)
 			return 2;
 		}
 	}
-	usage(stderr);
-	return 2;
+	if (path == NULL || optind != argc) {
+		usage(stderr);
+		return 2;
+	}
+
+	/* The whole file is validated before anything starts. */
+	rc = sg_config_load_file(path, &cfg, &errs);
+	if (rc != 0) {
+		sg_config_errors_print(&errs, stderr);
+		return 2;
+	}
+	if (check) {
+		rc = sg_config_print(cfg, stdout);
+		sg_config_free(cfg);
+		if (rc != 0 || fflush(stdout) != 0) {
+			fprintf(stderr, "shardgate: cannot write the configuration\n");
+			return 2;
+		}
+		return 0;
+	}
+	sg_config_free(cfg);
+	fprintf(stderr, "shardgate: configuration valid; the proxy engine is not built yet\n");
+	return 1;
 }
