@@ -9,6 +9,7 @@
 
 #include "sg_build_config.h"
 #include "sg_common.h"
+#include "runtime.h"
 #include "sg_config.h"
 
 static void
@@ -80,7 +81,7 @@ main(int argc, char **argv)
 		}
 		return 0;
 	}
+	rc = app_run(cfg);
 	sg_config_free(cfg);
-	fprintf(stderr, "shardgate: configuration valid; the proxy engine is not built yet\n");
-	return 1;
+	return rc;
 }
