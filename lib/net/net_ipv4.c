@@ -279,6 +279,14 @@ fragment_copy(struct sg_net_worker *w, struct rte_mbuf *m,
 		s = rte_pktmbuf_read(m, hl + off, n, d + RTE_ETHER_HDR_LEN + hl);
 		if (s != NULL && s != d + RTE_ETHER_HDR_LEN + hl)
 			memcpy(d + RTE_ETHER_HDR_LEN + hl, s, n);
+		if (off == 0 && !more) {
+			/* A flattened chain, not a fragment: the L4 checksum
+			 * offload TCP asked for still applies. */
+			f->ol_flags = m->ol_flags & RTE_MBUF_F_TX_OFFLOAD_MASK;
+			f->l2_len = RTE_ETHER_HDR_LEN;
+			f->l3_len = hl;
+			f->l4_len = m->l4_len;
+		}
 		net_txq_append(w, f);
 		nfrag++;
 		if (plen == 0)
