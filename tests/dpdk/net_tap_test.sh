@@ -126,6 +126,8 @@ ip netns exec "$ns" ping -n -c 20 -i 0.2 -W 2 198.18.0.2 >"$tmp/ping1" 2>&1
 ip netns exec "$ns" ping -n -c 5 -i 0.3 -W 2 -s 4000 198.18.0.2 >"$tmp/ping2" 2>&1
 got1=$(sed -n 's/.* \([0-9]*\) received.*/\1/p' "$tmp/ping1")
 got2=$(sed -n 's/.* \([0-9]*\) received.*/\1/p' "$tmp/ping2")
+echo "ping:       $(tail -1 "$tmp/ping1")"
+echo "ping -s 4000: $(tail -1 "$tmp/ping2")"
 check "ping -c 20: ${got1:-0} replies" [ "${got1:-0}" = 20 ]
 check "ping -s 4000 -c 5: ${got2:-0} replies" [ "${got2:-0}" = 5 ]
 

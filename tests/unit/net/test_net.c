@@ -1281,6 +1281,44 @@ test_frag_reassembly(void)
 	tport_close(&t);
 }
 
+/* Fragments the reassembly table must never see: empty, a middle one
+ * whose length is not a multiple of 8, one ending past 64 KiB. A lone
+ * valid fragment waits and then expires, counted. */
+static void
+test_frag_validation(void)
+{
+	struct tport t;
+	uint8_t f[128];
+	size_t n;
+	const struct { uint16_t plen, frag; } bad[] = {
+		{ 0, 0x2000 | 10 },		/* no payload */
+		{ 12, 0x2000 | 1 },		/* MF and 12 bytes */
+		{ 16, 8190 },			/* 65520 + 20 + 16 > 65535 */
+	};
+
+	tport_open(&t, 1, 1, 1024, NULL);
+	for (unsigned i = 0; i < RTE_DIM(bad); i++) {
+		n = mk_eth(f, &t.mac, &peer_mac, 0x0800);
+		n += mk_ip(f + n, PEER_IP, OUR_IP, IPPROTO_ICMP, bad[i].plen, 77,
+			   bad[i].frag, 64);
+		memset(f + n, 0, bad[i].plen);
+		inject(&t, 0, f, n + bad[i].plen);
+	}
+	CU_ASSERT_EQUAL(WSTAT(&t, 0, drop_frag_bad), RTE_DIM(bad));
+	n = mk_eth(f, &t.mac, &peer_mac, 0x0800);
+	n += mk_ip(f + n, PEER_IP, OUR_IP, IPPROTO_ICMP, 16, 78, 0x2000, 64);
+	memset(f + n, 0, 16);
+	inject(&t, 0, f, n + 16);
+	CU_ASSERT_EQUAL(WSTAT(&t, 0, frag_rx), RTE_DIM(bad) + 1);
+	CU_ASSERT_EQUAL(WSTAT(&t, 0, drop_frag), 0);
+	CU_ASSERT_EQUAL(rte_mempool_in_use_count(tpool), 1);	/* waiting */
+	usleep(2100 * 1000);		/* frag_ttl_ms: the table runs on the TSC */
+	sg_net_worker_timer(t.w[0], sg_clock_ns() + 1000 * NET_MS);
+	CU_ASSERT_EQUAL(WSTAT(&t, 0, drop_frag), 1);
+	CU_ASSERT_EQUAL(rte_mempool_in_use_count(tpool), 0);
+	tport_close(&t);
+}
+
 static void
 tweak_no_frag(struct sg_net_port_conf *c)
 {
@@ -1600,6 +1638,7 @@ static const struct sg_unit_test icmp_tests[] = {
 	{ "echo reply bytes", test_icmp_echo },
 	{ "fragmented echo reassembled and answered", test_frag_reassembly },
 	{ "fragments dropped when reassembly is off", test_frag_disabled },
+	{ "bad fragments refused, lone ones expire", test_frag_validation },
 	{ "path MTU from fragmentation needed", test_pmtu },
 	{ NULL, NULL },
 };
