@@ -15,6 +15,7 @@ packages=(
 	libhiredis-dev nutcracker
 	# DPDK test networks and process tools
 	iproute2 ethtool kmod procps psmisc util-linux
+	iputils-ping	# tests/dpdk: ping from the test namespace
 )
 
 missing=()
