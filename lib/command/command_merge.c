@@ -97,7 +97,8 @@ struct rd {
 	int rc;		/* first error, sticky */
 };
 
-#define RD_MAX_LINE 64	/* a header or simple string longer: malformed */
+#define RD_MAX_LINE 512	/* a header or simple string longer: malformed */
+#define MAX_WORD 128	/* a flag, tip, field name or type */
 
 static int SG_PRINTF(2, 3)
 rd_fail(struct rd *r, const char *fmt, ...)
@@ -403,7 +404,7 @@ parse_spec_fields(struct rd *r, struct spec_fields *f)
 		struct sg_span k;
 		unsigned j;
 
-		if (rd_str(r, &k, RD_MAX_LINE, "key spec field") != 0)
+		if (rd_str(r, &k, MAX_WORD, "key spec field") != 0)
 			return r->rc;
 		for (j = 0; j < SG_ARRAY_SIZE(field_names); j++) {
 			if (span_is(k, field_names[j]))
@@ -445,10 +446,10 @@ parse_search(struct rd *r, struct sg_span *type, struct spec_fields *f,
 	for (uint32_t i = 0; i < n / 2; i++) {
 		struct sg_span k;
 
-		if (rd_str(r, &k, RD_MAX_LINE, what) != 0)
+		if (rd_str(r, &k, MAX_WORD, what) != 0)
 			return r->rc;
 		if (span_is(k, "type")) {
-			if (rd_str(r, type, RD_MAX_LINE, what) != 0)
+			if (rd_str(r, type, MAX_WORD, what) != 0)
 				return r->rc;
 			have_type = true;
 		} else if (span_is(k, "spec")) {
@@ -480,7 +481,7 @@ parse_keyspec(struct rd *r, struct sg_command_keyspec *ks,
 	for (uint32_t i = 0; i < n / 2; i++) {
 		struct sg_span k;
 
-		if (rd_str(r, &k, RD_MAX_LINE, "key spec") != 0)
+		if (rd_str(r, &k, MAX_WORD, "key spec") != 0)
 			return r->rc;
 		if (span_is(k, "flags")) {
 			if (rd_agg(r, MAX_FLAGS, &m, "key spec flags") != 0)
@@ -488,7 +489,7 @@ parse_keyspec(struct rd *r, struct sg_command_keyspec *ks,
 			for (uint32_t j = 0; j < m; j++) {
 				struct sg_span fl;
 
-				if (rd_str(r, &fl, RD_MAX_LINE, "flag") != 0)
+				if (rd_str(r, &fl, MAX_WORD, "flag") != 0)
 					return r->rc;
 				if (span_is(fl, "RW") || span_is(fl, "OW") ||
 				    span_is(fl, "RM") ||
@@ -580,7 +581,7 @@ check_name(struct rd *r, struct sg_span name, const struct pcmd *parent)
 
 		if (c <= 0x20 || c >= 0x7f)
 			return rd_fail(r, "bad byte in a command name");
-		if (c == '|' && i != plen)
+		if (c == '|' && (parent == NULL || i != plen))
 			return rd_fail(r, "'|' in a command name");
 	}
 	if (parent != NULL) {
@@ -643,7 +644,7 @@ parse_entry(struct rd *r, struct command_arena **scratch, struct pcmd *pc,
 	for (uint32_t i = 0; i < m; i++) {
 		struct sg_span fl;
 
-		if (rd_str(r, &fl, RD_MAX_LINE, "flag") != 0)
+		if (rd_str(r, &fl, MAX_WORD, "flag") != 0)
 			return r->rc;
 		pc->flags |= flag_bit(fl);
 	}
@@ -662,7 +663,7 @@ parse_entry(struct rd *r, struct command_arena **scratch, struct pcmd *pc,
 		for (uint32_t i = 0; i < m; i++) {
 			struct sg_span tip;
 
-			if (rd_str(r, &tip, RD_MAX_LINE, "tip") != 0)
+			if (rd_str(r, &tip, MAX_WORD, "tip") != 0)
 				return r->rc;
 			if (span_is(tip, "nondeterministic_output"))
 				pc->flags |= SG_CMD_F_NONDETERMINISTIC;

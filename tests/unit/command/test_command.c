@@ -1048,6 +1048,10 @@ test_merge_empty(void)
 
 #define GOOD_ENTRY "[x.y 2 <> 1 1 1 <> <> [" KS_INDEX_RANGE("RW", 1, 0, 1, 0) "] <>]"
 
+#define LONG50 "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+#define LONG600 LONG50 LONG50 LONG50 LONG50 LONG50 LONG50 LONG50 LONG50 \
+	LONG50 LONG50 LONG50 LONG50
+
 static const struct {
 	const char *what;
 	const char *notation;	/* NULL: use raw */
@@ -1068,6 +1072,7 @@ static const struct {
 	{ "bulk without CRLF", NULL, "*1\r\n*6\r\n$3\r\nabcd\r\n" },
 	{ "overlong line", NULL,
 	  "*1\r\n*6\r\n+aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\r\n" },
+	{ "line longer than any header", NULL, "*1\r\n*6\r\n+" LONG600 "\r\n" },
 	{ "trailing bytes", "[" GOOD_ENTRY "]", NULL },
 	{ "entry too short", "[[x.y 2 <> 1 1]]", NULL },
 	{ "entry not an array", "[x.y]", NULL },
@@ -1075,6 +1080,7 @@ static const struct {
 	{ "empty name", "[[\"\" 2 <> 1 1 1]]", NULL },
 	{ "null name", "[[nil 2 <> 1 1 1]]", NULL },
 	{ "name with a pipe", "[[a|b 2 <> 1 1 1]]", NULL },
+	{ "name starting with a pipe", "[[|ab 2 <> 1 1 1]]", NULL },
 	{ "name too long", "[[aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa 2 <> 1 1 1]]", NULL },
 	{ "arity not a number", "[[x.y two <> 1 1 1]]", NULL },
 	{ "arity out of range", "[[x.y 99999999999 <> 1 1 1]]", NULL },
