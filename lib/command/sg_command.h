@@ -205,7 +205,9 @@ const struct sg_command *sg_command_find(const struct sg_command_table *t,
 					 uint32_t argc,
 					 const struct sg_command **container);
 
-/* True when argc satisfies the command's arity. */
+/* True when argc (the name included) satisfies the command's arity: equal
+ * to a positive arity, at least -arity for a negative one; an arity of 0
+ * (a module that declared none) accepts any argc > 0. */
 bool sg_command_arity_ok(const struct sg_command *c, uint32_t argc);
 
 /*

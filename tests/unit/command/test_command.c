@@ -1038,6 +1038,12 @@ test_merge_empty(void)
 	CU_ASSERT_EQUAL(find(t, "mset a 1")->route, SG_ROUTE_SPLIT);
 	sg_command_table_free(t);
 	sg_command_table_free(NULL);
+	/* a reply larger than the limit is refused before it is read */
+	CU_ASSERT_EQUAL(sg_command_table_merge("*0\r\n",
+					       SG_COMMAND_MAX_REPLY + 1, &t,
+					       err, sizeof(err)), -EINVAL);
+	CU_ASSERT_PTR_NULL(t);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "larger"));
 	/* no room for a message is fine too */
 	CU_ASSERT_EQUAL(merge_guarded("*", 1, &t, NULL, 0), -EINVAL);
 }
