@@ -1076,8 +1076,8 @@ static const struct {
 	{ "huge bulk length", NULL,
 	  "*1\r\n*6\r\n$99999999999999999999\r\nx\r\n" },
 	{ "bulk without CRLF", NULL, "*1\r\n*6\r\n$3\r\nabcd\r\n" },
-	{ "overlong line", NULL,
-	  "*1\r\n*6\r\n+aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\r\n" },
+	{ "simple-string name too long", NULL,
+	  "*1\r\n*6\r\n+" LONG50 LONG50 "\r\n" },
 	{ "line longer than any header", NULL, "*1\r\n*6\r\n+" LONG600 "\r\n" },
 	{ "trailing bytes", "[" GOOD_ENTRY "]", NULL },
 	{ "entry too short", "[[x.y 2 <> 1 1]]", NULL },
@@ -1087,7 +1087,8 @@ static const struct {
 	{ "null name", "[[nil 2 <> 1 1 1]]", NULL },
 	{ "name with a pipe", "[[a|b 2 <> 1 1 1]]", NULL },
 	{ "name starting with a pipe", "[[|ab 2 <> 1 1 1]]", NULL },
-	{ "name too long", "[[aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa 2 <> 1 1 1]]", NULL },
+	{ "name too long", "[[aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa "
+	  "2 <> 1 1 1]]", NULL },
 	{ "arity not a number", "[[x.y two <> 1 1 1]]", NULL },
 	{ "arity out of range", "[[x.y 99999999999 <> 1 1 1]]", NULL },
 	{ "flags not an array", "[[x.y 2 write 1 1 1]]", NULL },
@@ -1096,9 +1097,12 @@ static const struct {
 	{ "key specs not an array", "[[x.y 2 <> 1 1 1 <> <> 5 <>]]", NULL },
 	{ "key spec odd map", "[[x.y 2 <> 1 1 1 <> <> [[flags]] <>]]", NULL },
 	{ "key spec without find_keys",
-	  "[[x.y 2 <> 1 1 1 <> <> [{flags <> begin_search {type index spec {index 1}}}] <>]]", NULL },
+	  "[[x.y 2 <> 1 1 1 <> <> [{flags <> begin_search {type index "
+	    "spec {index 1}}}] <>]]", NULL },
 	{ "begin_search unknown type",
-	  "[[x.y 2 <> 1 1 1 <> <> [{flags <> begin_search {type nope spec {}} find_keys {type range spec {lastkey 0 keystep 1 limit 0}}}] <>]]", NULL },
+	  "[[x.y 2 <> 1 1 1 <> <> [{flags <> begin_search {type nope "
+	    "spec {}} find_keys {type range spec {lastkey 0 keystep 1 "
+	    "limit 0}}}] <>]]", NULL },
 	{ "begin_search index 0",
 	  "[[x.y 2 <> 1 1 1 <> <> [" KS_INDEX_RANGE("RW", 0, 0, 1, 0) "] <>]]", NULL },
 	{ "keystep 0",
@@ -1108,15 +1112,25 @@ static const struct {
 	{ "index out of range",
 	  "[[x.y 2 <> 1 1 1 <> <> [" KS_INDEX_RANGE("RW", 99999999, 0, 1, 0) "] <>]]", NULL },
 	{ "range without lastkey",
-	  "[[x.y 2 <> 1 1 1 <> <> [{flags <> begin_search {type index spec {index 1}} find_keys {type range spec {keystep 1 limit 0}}}] <>]]", NULL },
+	  "[[x.y 2 <> 1 1 1 <> <> [{flags <> begin_search {type index "
+	    "spec {index 1}} find_keys {type range spec {keystep 1 limit "
+	    "0}}}] <>]]", NULL },
 	{ "keyword empty",
-	  "[[x.y 2 <> 1 1 1 <> <> [{flags <> begin_search {type keyword spec {keyword \"\" startfrom 1}} find_keys {type range spec {lastkey 0 keystep 1 limit 0}}}] <>]]", NULL },
+	  "[[x.y 2 <> 1 1 1 <> <> [{flags <> begin_search {type keyword "
+	    "spec {keyword \"\" startfrom 1}} find_keys {type range spec "
+	    "{lastkey 0 keystep 1 limit 0}}}] <>]]", NULL },
 	{ "keyword startfrom 0",
-	  "[[x.y 2 <> 1 1 1 <> <> [{flags <> begin_search {type keyword spec {keyword K startfrom 0}} find_keys {type range spec {lastkey 0 keystep 1 limit 0}}}] <>]]", NULL },
+	  "[[x.y 2 <> 1 1 1 <> <> [{flags <> begin_search {type keyword "
+	    "spec {keyword K startfrom 0}} find_keys {type range spec "
+	    "{lastkey 0 keystep 1 limit 0}}}] <>]]", NULL },
 	{ "keynum without keynumidx",
-	  "[[x.y 2 <> 1 1 1 <> <> [{flags <> begin_search {type index spec {index 1}} find_keys {type keynum spec {firstkey 1 keystep 1}}}] <>]]", NULL },
+	  "[[x.y 2 <> 1 1 1 <> <> [{flags <> begin_search {type index "
+	    "spec {index 1}} find_keys {type keynum spec {firstkey 1 "
+	    "keystep 1}}}] <>]]", NULL },
 	{ "spec value not an integer",
-	  "[[x.y 2 <> 1 1 1 <> <> [{flags <> begin_search {type index spec {index one}} find_keys {type range spec {lastkey 0 keystep 1 limit 0}}}] <>]]", NULL },
+	  "[[x.y 2 <> 1 1 1 <> <> [{flags <> begin_search {type index "
+	    "spec {index one}} find_keys {type range spec {lastkey 0 "
+	    "keystep 1 limit 0}}}] <>]]", NULL },
 	{ "subcommand of another command",
 	  "[[x.y -2 <> 0 0 0 <> <> [] [[z.w|a 2 <> 0 0 0 <> <> [] <>]]]]", NULL },
 	{ "subcommand without a pipe",
