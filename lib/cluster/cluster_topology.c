@@ -325,7 +325,7 @@ slots_node(struct builder *b, const struct sg_resp_value *v, uint16_t *idx)
 		return fail(b, "CLUSTER SLOTS: a node entry is not [ip, port, id]");
 	/* Servers before 4.0 send no id: the address stands in for it. */
 	if (v->nelem < 3 || !str_of(&v->elem[2], id, sizeof(id)))
-		snprintf(id, sizeof(id), "%s:%lld", ip, (long long)port);
+		snprintf(id, sizeof(id), "%.33s:%lld", ip, (long long)port % 100000);
 	return node_by_id(b, id, ip, port, idx);
 }
 

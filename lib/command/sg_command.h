@@ -112,8 +112,17 @@ struct sg_command_keyspec {
 
 #define SG_KS_F_WRITE		0x01	/* the key is written (RW, OW, RM...) */
 #define SG_KS_F_INCOMPLETE	0x02	/* may not find every key */
+#define SG_KS_F_NOT_KEY		0x04	/* not a key but hashed like one: the
+					 * shard channel of SPUBLISH/SSUBSCRIBE */
 
 #define SG_COMMAND_MAX_KEYSPECS 4
+
+/* Limits on what sg_command_table_merge accepts from a backend. */
+#define SG_COMMAND_NAME_MAX	64	/* bytes in a name, "container|sub" */
+#define SG_COMMAND_MAX_COMMANDS	4096	/* top-level commands in a reply */
+#define SG_COMMAND_MAX_SUBS	256	/* subcommands of one container */
+#define SG_COMMAND_MAX_REPLY	(16u << 20)	/* bytes of a COMMAND reply */
+#define SG_COMMAND_MAX_ARGPOS	(1 << 20)	/* any index in a key spec */
 
 struct sg_command {
 	const char *name;	/* lower case: "get", "client|setname" */
@@ -148,7 +157,14 @@ const struct sg_command_table *sg_command_builtin(void);
  * COMMAND reply (the raw RESP2 or RESP3 reply bytes) merged in. A command
  * the reply describes replaces the built-in one's arity, flags and key
  * specs but keeps its routing policy; an unknown one is added with the
- * routing its key specs imply (keys -> KEY, none -> ANY).
+ * routing its key specs imply (keys -> KEY, none -> ANY; a command the
+ * server flags "blocking" -> PIN, so that it never holds up a shared
+ * backend connection), SG_CMD_F_DYNAMIC set and id SG_CMD_UNKNOWN. A
+ * subcommand the reply adds to a built-in container is added the same
+ * way; built-in commands the reply does not mention stay as they are.
+ * Both RESP2 (flat name/value arrays) and RESP3 (maps, sets) forms are
+ * read, as is the pre-7.0 shape without key specs (first/last/step).
+ * Every count and length is checked against the SG_COMMAND_* limits.
  * Returns 0 and *out, or -EINVAL with a message in `err` (NUL-terminated,
  * `errlen` bytes at most) when the reply is malformed, -ENOMEM.
  */
@@ -157,17 +173,26 @@ int sg_command_table_merge(const char *reply, size_t len,
 			   size_t errlen);
 void sg_command_table_free(struct sg_command_table *t);
 
+/* The entry for a built-in command or subcommand id in `t` (the merged
+ * copy for a merged table), or NULL for SG_CMD_UNKNOWN or out of range. */
+const struct sg_command *sg_command_by_id(const struct sg_command_table *t,
+					  unsigned id);
+
 /* Number of top-level commands in `t` (for COMMAND COUNT). */
 size_t sg_command_table_count(const struct sg_command_table *t);
-/* The i-th top-level command, for iteration (COMMAND, COMMAND LIST). */
+/* The i-th top-level command, for iteration (COMMAND, COMMAND LIST), in
+ * name order; NULL when i is out of range. */
 const struct sg_command *sg_command_table_at(const struct sg_command_table *t,
 					     size_t i);
 
-/* The command called `name` (any case), or NULL. */
+/* The command called `name` (any case), or NULL. No allocation, no
+ * scan: one hash of the name and a probe or two in an open-addressing
+ * index. */
 const struct sg_command *sg_command_lookup(const struct sg_command_table *t,
 					   const char *name, size_t len);
 
-/* The subcommand `name` of container `c` (any case), or NULL. */
+/* The subcommand `name` ("setname", without the container) of container
+ * `c` (any case), or NULL. Binary search over the sorted subcommands. */
 const struct sg_command *sg_command_lookup_sub(const struct sg_command *c,
 					       const char *name, size_t len);
 
@@ -180,7 +205,9 @@ const struct sg_command *sg_command_find(const struct sg_command_table *t,
 					 uint32_t argc,
 					 const struct sg_command **container);
 
-/* True when argc satisfies the command's arity. */
+/* True when argc (the name included) satisfies the command's arity: equal
+ * to a positive arity, at least -arity for a negative one; an arity of 0
+ * (a module that declared none) accepts any argc > 0. */
 bool sg_command_arity_ok(const struct sg_command *c, uint32_t argc);
 
 /*
@@ -190,6 +217,16 @@ bool sg_command_arity_ok(const struct sg_command *c, uint32_t argc);
  * arguments contradict the spec (numkeys not a number, negative, or
  * past the end), -E2BIG when there are more than `max` keys. Arguments
  * with a NULL ptr are never read here except through their length.
+ *
+ * The key specs are followed the way the server follows them (Redis
+ * getKeysUsingKeySpecs), with these choices:
+ *  - NOT_KEY arguments (shard channels) are included: they choose the
+ *    slot like keys do;
+ *  - a keyword that is absent, a numkeys of 0, or a "to the end" range
+ *    with nothing left all give no keys from that spec, not an error;
+ *  - specs the server marks unknown (SORT's STORE, MIGRATE's KEYS) are
+ *    completed by our own code for SORT and MIGRATE, as the server's
+ *    COMMAND GETKEYS does; for other commands they find nothing.
  */
 int sg_command_keys(const struct sg_command *c, const struct sg_arg *argv,
 		    uint32_t argc, uint32_t *keys, uint32_t max);
@@ -198,8 +235,11 @@ int sg_command_keys(const struct sg_command *c, const struct sg_arg *argv,
  * For SPLIT commands: how arguments group per key. A part of a split
  * request is the command name (and any fixed prefix) followed by whole
  * groups: MGET/DEL/EXISTS: 1 (the key), MSET/MSETNX: 2 (key value).
- * `first` is the index of the first key. Returns 0, or -EINVAL for
- * commands that cannot be split.
+ * `first` is the index of the first key. The shape comes from the key
+ * specs: one spec, at a fixed index, running to the last argument in
+ * steps of `group`. Returns 0, or -EINVAL for commands whose keys do not
+ * have that shape. Whether a command is split is its `route`; the caller
+ * still checks that the arguments after `first` are whole groups.
  */
 int sg_command_split_shape(const struct sg_command *c, uint32_t *first,
 			   uint32_t *group);

@@ -2,7 +2,7 @@
 /*
  * lib/cluster topology pictures and lib/resp's control-path decoder, fed
  * with CLUSTER SHARDS / CLUSTER SLOTS replies recorded from a real
- * redis-server 7.0 cluster (3 primaries, 3 replicas; data/*.bin) and with
+ * redis-server 7.0 cluster (3 primaries, 3 replicas; the .bin files in data/) and with
  * hostile variants.
  */
 #include <arpa/inet.h>
