@@ -29,9 +29,16 @@ inbuf_append(struct inbuf *b, struct rte_mbuf *m)
 }
 
 bool
-inbuf_chunk(const struct inbuf *b, const char **p, size_t *len)
+inbuf_chunk(struct inbuf *b, const char **p, size_t *len)
 {
-	if (b->cur == NULL || b->cur_off >= b->cur->data_len)
+	/* a segment fed to its end stays current until more data follows */
+	while (b->cur != NULL && b->cur_off >= b->cur->data_len) {
+		if (b->cur->next == NULL)
+			return false;
+		b->cur = b->cur->next;
+		b->cur_off = 0;
+	}
+	if (b->cur == NULL)
 		return false;
 	*p = rte_pktmbuf_mtod_offset(b->cur, const char *, b->cur_off);
 	*len = b->cur->data_len - b->cur_off;

@@ -91,7 +91,7 @@ struct inbuf {
 };
 
 void inbuf_append(struct inbuf *b, struct rte_mbuf *m);
-bool inbuf_chunk(const struct inbuf *b, const char **p, size_t *len);
+bool inbuf_chunk(struct inbuf *b, const char **p, size_t *len);
 void inbuf_fed(struct inbuf *b, size_t n);
 void inbuf_consume(struct inbuf *b, uint64_t n);
 /* copies `len` bytes at `off` from the start, to dst / a sink */
@@ -414,6 +414,8 @@ void publish_status(struct sg_proxy_worker *w);
 void route_request(struct session *sess, const struct sg_resp_request *rq);
 void route_forward_any(struct session *sess, const struct sg_resp_request *rq,
 		       const struct sg_command *cmd);
+void route_forward_slot(struct session *sess, const struct sg_resp_request *rq,
+			const struct sg_command *cmd, uint16_t slot);
 void dispatch(struct sg_proxy_worker *w, struct req *r);
 void part_done(struct req *part);
 void req_fail(struct req *r, const char *msg);

@@ -361,6 +361,34 @@ cmd_client(struct session *sess, const struct sg_command *cmd,
 			return;
 		}
 		break;
+	case SG_CMD_CLIENT_REPLY:
+		if (!is(rq, 2, "ON")) {
+			local_error(sess, "ERR shardgate: CLIENT REPLY OFF and SKIP are not "
+				    "supported through the proxy");
+			return;
+		}
+		break;
+	case SG_CMD_CLIENT_CAPA:
+		break;
+	case SG_CMD_CLIENT_LIST: {
+		/* the sessions of this worker: a share-nothing proxy has no
+		 * global list to walk without disturbing the other cores */
+		struct sg_membuf text;
+		struct session *x;
+		char line[768];
+
+		sg_membuf_init(&text, 16u << 20);
+		TAILQ_FOREACH(x, &sess->w->sessions, link) {
+			client_info_line(x, line, sizeof(line));
+			if (sg_membuf_append(&text, line, strlen(line)) != 0)
+				break;
+		}
+		out = session_local_sink(sess, &r);
+		write_text(out, sess, text.data != NULL ? text.data : "", text.len);
+		session_local_done(sess, r);
+		sg_membuf_free(&text);
+		return;
+	}
 	default:
 		local_error(sess, "ERR shardgate: '%s' is not supported through the proxy",
 			    cmd->name);
@@ -482,6 +510,33 @@ cmd_cluster(struct session *sess, const struct sg_command *cmd,
 		out = session_local_sink(sess, &r);
 		sg_resp_write_integer(out, slot);
 		break;
+	}
+	case SG_CMD_CLUSTER_LINKS:
+		out = session_local_sink(sess, &r);
+		sg_resp_write_array(out, 0);
+		break;
+	case SG_CMD_CLUSTER_REPLICAS:
+	case SG_CMD_CLUSTER_SLAVES:
+		if (!is(rq, 2, id)) {
+			local_error(sess, "ERR Unknown node %.*s", (int)SG_MIN(rq->argv[2].len, 64u),
+				    rq->argv[2].ptr != NULL ? rq->argv[2].ptr : "");
+			return;
+		}
+		out = session_local_sink(sess, &r);
+		sg_resp_write_array(out, 0);
+		break;
+	case SG_CMD_CLUSTER_COUNTKEYSINSLOT:
+	case SG_CMD_CLUSTER_GETKEYSINSLOT: {
+		int64_t slot;
+
+		if (sg_span_to_i64(arg(rq, 2), &slot) != 0 || slot < 0 ||
+		    slot >= SG_CLUSTER_SLOTS) {
+			local_error(sess, "ERR Invalid slot");
+			return;
+		}
+		/* the owner of that slot answers */
+		route_forward_slot(sess, rq, cmd, (uint16_t)slot);
+		return;
 	}
 	default:
 		local_error(sess, "ERR shardgate: 'CLUSTER %s' is not supported through "
@@ -697,6 +752,21 @@ local_command(struct session *sess, const struct sg_command *cmd,
 	case SG_CMD_INFO:
 		cmd_info(sess, rq);
 		return;
+	case SG_CMD_ASKING:
+		out = session_local_sink(sess, &r);
+		sg_resp_write_simple(out, "OK", 2);
+		break;
+	case SG_CMD_ROLE:
+		out = session_local_sink(sess, &r);
+		sg_resp_write_array(out, 3);
+		write_str(out, "master");
+		sg_resp_write_integer(out, 0);
+		sg_resp_write_array(out, 0);
+		break;
+	case SG_CMD_ACL_WHOAMI:
+		out = session_local_sink(sess, &r);
+		write_str(out, sess->user != NULL ? sess->user : "default");
+		break;
 	default:
 		local_error(sess, "ERR shardgate: '%s' is not supported through the proxy",
 			    cmd->name);

@@ -208,6 +208,13 @@ route_forward_any(struct session *sess, const struct sg_resp_request *rq,
 	forward(sess, rq, cmd, (uint16_t)(sess->w->now_ns % SG_CLUSTER_SLOTS));
 }
 
+void
+route_forward_slot(struct session *sess, const struct sg_resp_request *rq,
+		   const struct sg_command *cmd, uint16_t slot)
+{
+	forward(sess, rq, cmd, slot);
+}
+
 /* ---- split and fan-out ---- */
 
 static struct req *
