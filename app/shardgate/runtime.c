@@ -18,6 +18,7 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <limits.h>
 #include <netdb.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -26,6 +27,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <dirent.h>
 #include <unistd.h>
 
 #include <rte_eal.h>
@@ -241,14 +243,42 @@ print_ready(const struct sg_config *cfg, unsigned nseeds)
 		printf("shardgate: listening on %s:%u (%s)\n", cfg->listen[i].address.text,
 		       cfg->listen[i].port,
 		       cfg->listen[i].role == SG_CONFIG_ROLE_READER ? "reader" : "primary");
-	printf("shardgate: telemetry: dpdk-telemetry.py -f %s, commands under %s\n",
-	       rte_eal_get_runtime_dir(), cfg->telemetry.prefix);
+	{
+		const char *dir = rte_eal_get_runtime_dir();
+		const char *prefix = strrchr(dir, '/');
+
+		printf("shardgate: telemetry: dpdk-telemetry.py -f %s (commands under %s)\n",
+		       prefix != NULL ? prefix + 1 : dir, cfg->telemetry.prefix);
+	}
 	fflush(stdout);
+}
+
+/* EAL leaves its runtime directory (config, telemetry socket) behind;
+ * a process that exits cleanly removes what it created. */
+static void
+remove_runtime_dir(const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+
+	if (d == NULL)
+		return;
+	while ((e = readdir(d)) != NULL) {
+		char path[PATH_MAX];
+
+		if (e->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+		unlink(path);
+	}
+	closedir(d);
+	rmdir(dir);
 }
 
 int
 app_run(const struct sg_config *cfg)
 {
+	char runtime_dir[PATH_MAX] = "";
 	struct worker_ctx *ctx = NULL;
 	struct sockaddr_in *seeds = NULL;
 	struct sg_proxy *proxy = NULL;
@@ -274,6 +304,7 @@ app_run(const struct sg_config *cfg)
 		free(seeds);
 		return 1;
 	}
+	snprintf(runtime_dir, sizeof(runtime_dir), "%s", rte_eal_get_runtime_dir());
 	signal(SIGPIPE, SIG_IGN);
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
@@ -379,6 +410,7 @@ out:
 	free(seeds);
 	sg_telemetry_fini();
 	rte_eal_cleanup();
+	remove_runtime_dir(runtime_dir);
 	if (exit_code == 0)
 		printf("shardgate: stopped\n");
 	return exit_code;

@@ -617,6 +617,70 @@ backend_node_close(struct backend_node *n)
 	}
 }
 
+static bool
+node_idle(const struct backend_node *n)
+{
+	if (n->noverflow > 0)
+		return false;
+	for (int p = 0; p < 2; p++) {
+		for (uint32_t i = 0; i < n->nconns; i++) {
+			const struct backend_conn *c = &n->conn[p][i];
+
+			if (c->nwaiting > 0)
+				return false;
+			/* handshake replies (control requests) may still be due */
+			if (c->ninflight > 0) {
+				const struct req *r;
+
+				TAILQ_FOREACH(r, &c->inflight, link) {
+					if (r->kind != REQ_CONTROL)
+						return false;
+				}
+			}
+		}
+	}
+	return true;
+}
+
+/*
+ * Nodes that left the cluster: once the topology no longer lists them and
+ * nothing of ours waits on them, their connections close and the pool
+ * goes. Called at topology changes and from maintenance.
+ */
+void
+backend_prune(struct sg_proxy_worker *w)
+{
+	const struct sg_cluster_topology *t = w->topo;
+	struct backend_node *n, *next;
+	struct req *r;
+
+	if (t == NULL)
+		return;
+	for (n = TAILQ_FIRST(&w->nodes); n != NULL; n = next) {
+		bool listed = false;
+
+		next = TAILQ_NEXT(n, link);
+		for (uint16_t i = 0; i < t->nnodes && !listed; i++)
+			listed = t->node[i].ipv4 == n->addr.sin_addr.s_addr &&
+				 htons(t->node[i].port) == n->addr.sin_port;
+		if (listed || !node_idle(n))
+			continue;
+		/* parked requests may still name it as an ASK target */
+		TAILQ_FOREACH(r, &w->parked, link) {
+			if (r->ask_node == n)
+				r->ask_node = NULL;
+		}
+		for (unsigned s = 0; s < SG_CLUSTER_SLOTS; s++) {
+			if (w->moved[s] == n)
+				w->moved[s] = NULL;
+		}
+		PX_LOG(INFO, "%s left the cluster; closing its connections\n", n->name);
+		TAILQ_REMOVE(&w->nodes, n, link);
+		backend_node_close(n);
+		free(n);
+	}
+}
+
 void
 backend_close_all(struct sg_proxy_worker *w)
 {

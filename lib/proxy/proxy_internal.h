@@ -429,6 +429,7 @@ void backend_send(struct backend_node *n, struct req *r);
 void backend_node_close(struct backend_node *n);
 void backend_conn_abort(struct backend_conn *c);
 void backend_close_all(struct sg_proxy_worker *w);
+void backend_prune(struct sg_proxy_worker *w);
 
 /* proxy_local.c */
 void local_command(struct session *sess, const struct sg_command *cmd,

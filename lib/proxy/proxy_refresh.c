@@ -220,26 +220,41 @@ rf_fail(struct sg_proxy_worker *w, const char *why)
 	rf->not_before_ns = rf->next_ns;
 }
 
+/* Same cluster, whatever order the answering node listed it in. */
 static bool
 topology_same(const struct sg_cluster_topology *a, const struct sg_cluster_topology *b)
 {
-	if (a == NULL || b == NULL || a->nnodes != b->nnodes || a->nshards != b->nshards)
-		return false;
-	if (memcmp(a->slot_shard, b->slot_shard, sizeof(a->slot_shard)) != 0)
-		return false;
-	for (uint16_t i = 0; i < a->nnodes; i++) {
-		const struct sg_cluster_node *x = &a->node[i], *y = &b->node[i];
+	uint16_t *map;
+	bool same = true;
 
-		if (strcmp(x->id, y->id) != 0 || x->ipv4 != y->ipv4 || x->port != y->port ||
-		    x->role != y->role || x->health != y->health || x->shard != y->shard)
-			return false;
+	if (a == NULL || b == NULL || a->nnodes != b->nnodes || a->nshards != b->nshards ||
+	    a->slots_served != b->slots_served)
+		return false;
+	map = malloc(a->nnodes * sizeof(*map));	/* a's node -> b's node */
+	if (map == NULL)
+		return false;
+	for (uint16_t i = 0; i < a->nnodes && same; i++) {
+		const struct sg_cluster_node *x = &a->node[i];
+
+		map[i] = SG_CLUSTER_NONE;
+		for (uint16_t k = 0; k < b->nnodes; k++) {
+			if (strcmp(b->node[k].id, x->id) == 0) {
+				map[i] = k;
+				break;
+			}
+		}
+		same = map[i] != SG_CLUSTER_NONE && x->ipv4 == b->node[map[i]].ipv4 &&
+		       x->port == b->node[map[i]].port && x->role == b->node[map[i]].role &&
+		       x->health == b->node[map[i]].health;
 	}
-	for (uint16_t i = 0; i < a->nshards; i++) {
-		if (a->shard[i].primary != b->shard[i].primary ||
-		    a->shard[i].nreplicas != b->shard[i].nreplicas)
-			return false;
+	for (unsigned s = 0; s < SG_CLUSTER_SLOTS && same; s++) {
+		uint16_t pa = sg_cluster_slot_primary(a, (uint16_t)s);
+		uint16_t pb = sg_cluster_slot_primary(b, (uint16_t)s);
+
+		same = pa == SG_CLUSTER_NONE ? pb == SG_CLUSTER_NONE : map[pa] == pb;
 	}
-	return true;
+	free(map);
+	return same;
 }
 
 static const char *

@@ -921,5 +921,6 @@ void
 proxy_topology_changed(struct sg_proxy_worker *w)
 {
 	memset(w->moved, 0, sizeof(w->moved));
+	backend_prune(w);
 	parked_redispatch(w);
 }

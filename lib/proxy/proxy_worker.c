@@ -173,6 +173,7 @@ maintenance(struct sg_timer *t, void *arg)
 				session_close_idle(sess);
 		}
 	}
+	backend_prune(w);
 	publish_status(w);
 	sg_timer_arm_at(&w->wheel, t, w->now_ns + MAINTENANCE_NS);
 }
@@ -382,64 +383,66 @@ sg_proxy_worker_destroy(struct sg_proxy_worker *w)
 
 /* ---- status published for telemetry (seqlock per worker) ---- */
 
+/* The entry for a node in the publication being written, added if new. */
+static struct node_pub *
+pub_node(struct worker_pub *pub, uint32_t ipv4, uint16_t port)
+{
+	for (uint32_t i = 0; i < pub->count; i++) {
+		if (pub->node[i].ipv4 == ipv4 && pub->node[i].port == port)
+			return &pub->node[i];
+	}
+	if (pub->count == PX_PUB_NODES)
+		return NULL;
+	memset(&pub->node[pub->count], 0, sizeof(pub->node[0]));
+	pub->node[pub->count].ipv4 = ipv4;
+	pub->node[pub->count].port = port;
+	return &pub->node[pub->count++];
+}
+
 void
 publish_status(struct sg_proxy_worker *w)
 {
+	const struct sg_cluster_topology *t = w->topo;
 	struct worker_pub *pub = &w->pub;
 	struct backend_node *n;
-	uint32_t count = 0;
 
 	atomic_fetch_add_explicit(&pub->seq, 1, memory_order_acq_rel);
-	TAILQ_FOREACH(n, &w->nodes, link) {
-		struct node_pub *np;
-		uint32_t conns = 0, inflight = 0;
+	pub->count = 0;
+	/* every node the topology names, then pools of nodes it no longer does */
+	for (uint16_t k = 0; t != NULL && k < t->nnodes; k++) {
+		const struct sg_cluster_node *tn = &t->node[k];
+		struct node_pub *np = pub_node(pub, tn->ipv4, tn->port);
 
-		if (count == PX_PUB_NODES)
+		if (np == NULL)
 			break;
+		np->in_topology = 1;
+		np->role = tn->role;
+		np->health = tn->health;
+		np->slots = tn->role == SG_CLUSTER_PRIMARY && tn->shard != SG_CLUSTER_NONE ?
+			    t->shard[tn->shard].nslots : 0;
+	}
+	TAILQ_FOREACH(n, &w->nodes, link) {
+		struct node_pub *np = pub_node(pub, n->addr.sin_addr.s_addr, ntohs(n->addr.sin_port));
+
+		if (np == NULL)
+			break;
+		np->down = n->down;
 		for (int p = 0; p < 2; p++) {
 			for (uint32_t i = 0; i < n->nconns; i++) {
-				conns += n->conn[p][i].state == BC_READY;
-				inflight += n->conn[p][i].ninflight;
+				np->conns += n->conn[p][i].state == BC_READY;
+				np->inflight += n->conn[p][i].ninflight;
 			}
 		}
-		np = &pub->node[count++];
-		np->ipv4 = n->addr.sin_addr.s_addr;
-		np->port = ntohs(n->addr.sin_port);
-		np->down = n->down;
-		np->conns = conns;
-		np->inflight = inflight;
 	}
-	pub->count = count;
 	pub->parked = w->nparked;
 	pub->topo_version = w->topo_version;
+	pub->topo_shards = t != NULL ? t->nshards : 0;
+	pub->topo_nodes = t != NULL ? t->nnodes : 0;
+	pub->slots_served = t != NULL ? t->slots_served : 0;
+	pub->topo_built_ns = t != NULL ? t->built_ns : 0;
 	if (w->index == 0) {
-		const struct sg_cluster_topology *t = w->topo;
-
-		pub->topo_shards = t != NULL ? t->nshards : 0;
-		pub->topo_nodes = t != NULL ? t->nnodes : 0;
-		pub->slots_served = t != NULL ? t->slots_served : 0;
-		pub->topo_built_ns = t != NULL ? t->built_ns : 0;
 		pub->refresh_ok_ns = w->rf.last_ok_ns;
 		snprintf(pub->refresh_error, sizeof(pub->refresh_error), "%s", w->rf.last_error);
-		if (t != NULL) {
-			for (uint32_t i = 0; i < count; i++) {
-				struct node_pub *np = &pub->node[i];
-				uint16_t idx = SG_CLUSTER_NONE;
-
-				for (uint16_t k = 0; k < t->nnodes; k++) {
-					if (t->node[k].ipv4 == np->ipv4 && t->node[k].port == np->port) {
-						idx = k;
-						break;
-					}
-				}
-				np->in_topology = idx != SG_CLUSTER_NONE;
-				np->role = idx != SG_CLUSTER_NONE ? t->node[idx].role : 0;
-				np->health = idx != SG_CLUSTER_NONE ? t->node[idx].health : 0;
-				np->slots = idx != SG_CLUSTER_NONE && t->node[idx].role == SG_CLUSTER_PRIMARY &&
-					    t->node[idx].shard != SG_CLUSTER_NONE ?
-					    t->shard[t->node[idx].shard].nslots : 0;
-			}
-		}
 	}
 	atomic_fetch_add_explicit(&pub->seq, 1, memory_order_acq_rel);
 }
@@ -504,8 +507,19 @@ cmd_nodes(const char *cmd, const char *params, struct rte_tel_data *d)
 			}
 		}
 		inet_ntop(AF_INET, &a, ip, sizeof(ip));
-		snprintf(key, sizeof(key), "%s:%u", ip, np->port);
+		/* telemetry names allow [A-Za-z0-9_/] only: 127_0_0_1_7000 */
+		snprintf(key, sizeof(key), "%s_%u", ip, np->port);
+		for (char *c = key; *c != '\0'; c++) {
+			if (*c == '.')
+				*c = '_';
+		}
 		rte_tel_data_start_dict(nd);
+		{
+			char addr[32];
+
+			snprintf(addr, sizeof(addr), "%s:%u", ip, np->port);
+			rte_tel_data_add_dict_string(nd, "address", addr);
+		}
 		rte_tel_data_add_dict_string(nd, "state", down ? "down" : "up");
 		rte_tel_data_add_dict_string(nd, "role", !np->in_topology ? "unknown" :
 					     np->role == SG_CLUSTER_PRIMARY ? "primary" : "replica");
