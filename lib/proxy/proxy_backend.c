@@ -587,7 +587,13 @@ void
 backend_node_close(struct backend_node *n)
 {
 	struct sg_proxy_worker *w = n->w;
+	struct req *o;
 
+	while ((o = TAILQ_FIRST(&n->overflow)) != NULL) {
+		TAILQ_REMOVE(&n->overflow, o, link);
+		n->noverflow--;
+		req_fail(o, "ERR shardgate: shutting down");
+	}
 	for (int p = 0; p < 2; p++) {
 		for (uint32_t i = 0; i < n->nconns; i++) {
 			struct backend_conn *c = &n->conn[p][i];

@@ -516,6 +516,12 @@ route_request(struct session *sess, const struct sg_resp_request *rq)
 		local_error(sess, "CROSSSLOT Keys in request don't hash to the same slot");
 		return;
 	}
+	if ((rq->argc - first) % group != 0) {
+		/* MSET a 1 b: the server would say so; parts must be whole */
+		sg_tm_inc(w->tm, SG_TM_errors_arity);
+		local_error(sess, "ERR wrong number of arguments for '%s' command", cmd->name);
+		return;
+	}
 	split(sess, rq, cmd, keys, (uint32_t)nkeys, first, group);
 }
 

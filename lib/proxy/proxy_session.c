@@ -233,8 +233,12 @@ session_parse(struct session *sess)
 		}
 	}
 	sess->in_callback = false;
-	if (!sess->dead)
-		session_complete(sess);
+	if (sess->dead) {
+		/* destroyed while we were using it: the memory goes now */
+		free(sess);
+		return;
+	}
+	session_complete(sess);
 }
 
 /* ---- stream callbacks ---- */
@@ -384,7 +388,9 @@ session_destroy(struct session *sess)
 	atomic_fetch_sub_explicit(&w->p->clients, 1, memory_order_relaxed);
 	sg_tm_inc(w->tm, SG_TM_clients_closed);
 	sg_tm_gauge_add(w->tm, SG_TM_G_clients, -1);
-	free(sess);
+	/* inside session_parse() the caller still holds it: it frees */
+	if (!sess->in_callback)
+		free(sess);
 }
 
 /* limits.idle_timeout: a client silent that long with nothing pending */
