@@ -60,16 +60,14 @@ static bool
 cksum_ok(struct rte_mbuf *m, uint32_t src, uint32_t dst)
 {
 	uint64_t f = m->ol_flags & RTE_MBUF_F_RX_L4_CKSUM_MASK;
-	uint16_t raw;
 	uint32_t sum;
 
 	if (f == RTE_MBUF_F_RX_L4_CKSUM_GOOD || f == RTE_MBUF_F_RX_L4_CKSUM_NONE)
 		return true;
 	if (f == RTE_MBUF_F_RX_L4_CKSUM_BAD)
 		return false;
-	if (rte_raw_cksum_mbuf(m, 0, m->pkt_len, &raw) != 0)
-		return false;
-	sum = (uint32_t)raw + tcp_phdr_sum(src, dst, m->pkt_len);
+	sum = (uint32_t)tcp_cksum_chain(m, 0, m->pkt_len) +
+	      tcp_phdr_sum(src, dst, m->pkt_len);
 	sum = (sum & 0xffff) + (sum >> 16);
 	sum = (sum & 0xffff) + (sum >> 16);
 	return sum == 0xffff;

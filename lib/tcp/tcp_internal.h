@@ -397,6 +397,7 @@ void tcp_conn_init_from_syn(struct sg_tcp_conn *c,
 /* tcp_output.c */
 unsigned tcp_output(struct sg_tcp_conn *c);
 uint16_t tcp_phdr_sum(uint32_t src, uint32_t dst, uint32_t len);
+uint16_t tcp_cksum_chain(const struct rte_mbuf *m, uint32_t off, uint32_t len);
 void tcp_send_rst(struct sg_tcp_stack *s, const struct tcp_key *k,
 		  uint32_t seq, uint32_t ack, bool with_ack);
 void tcp_send_rst_for(struct sg_tcp_stack *s, const struct tcp_seg *seg);

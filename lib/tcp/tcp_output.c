@@ -51,12 +51,37 @@ tcp_phdr_sum(uint32_t src, uint32_t dst, uint32_t len)
 	return (uint16_t)sum;
 }
 
+/*
+ * One's complement sum of [off, off + len) of a chain, folded, not
+ * complemented. Not rte_raw_cksum_mbuf(): in DPDK 22.11 it byte-swaps
+ * the unreduced 32-bit sum of a segment that starts at an odd offset,
+ * truncating it, so a chain with an odd-length segment sums wrong.
+ */
+uint16_t
+tcp_cksum_chain(const struct rte_mbuf *m, uint32_t off, uint32_t len)
+{
+	uint32_t sum = 0, done = 0;
+
+	for (; m != NULL && off >= m->data_len; m = m->next)
+		off -= m->data_len;
+	for (; m != NULL && done < len; m = m->next) {
+		uint32_t n = SG_MIN((uint32_t)m->data_len - off, len - done);
+		uint16_t t = rte_raw_cksum(rte_pktmbuf_mtod_offset(m, char *, off), n);
+
+		sum += (done & 1) ? rte_bswap16(t) : t;
+		done += n;
+		off = 0;
+	}
+	sum = (sum & 0xffff) + (sum >> 16);
+	sum = (sum & 0xffff) + (sum >> 16);
+	return (uint16_t)sum;
+}
+
 static void
 cksum_finish(struct sg_tcp_stack *s, struct rte_mbuf *m,
 	     struct rte_tcp_hdr *th, uint32_t lip, uint32_t rip, uint16_t hlen)
 {
 	uint32_t len = m->pkt_len;
-	uint16_t raw = 0;
 	uint32_t sum;
 
 	th->cksum = 0;
@@ -66,8 +91,7 @@ cksum_finish(struct sg_tcp_stack *s, struct rte_mbuf *m,
 		th->cksum = tcp_phdr_sum(lip, rip, len);
 		return;
 	}
-	rte_raw_cksum_mbuf(m, 0, len, &raw);
-	sum = (uint32_t)raw + tcp_phdr_sum(lip, rip, len);
+	sum = (uint32_t)tcp_cksum_chain(m, 0, len) + tcp_phdr_sum(lip, rip, len);
 	sum = (sum & 0xffff) + (sum >> 16);
 	sum = (sum & 0xffff) + (sum >> 16);
 	th->cksum = (uint16_t)~sum;
@@ -519,6 +543,7 @@ tcp_output(struct sg_tcp_conn *c)
 	case SG_TCP_CLOSE_WAIT:
 	case SG_TCP_CLOSING:
 	case SG_TCP_LAST_ACK:
+	case SG_TCP_TIME_WAIT:	/* a full conn waiting for its reader */
 		break;
 	default:
 		return 0;

@@ -350,10 +350,10 @@ sim_run_for(struct sim *s, uint64_t ns)
 	sim_run(s, ns, NULL);
 }
 
-void
-raw_send(struct sim *s, uint16_t sport, uint16_t dport, uint32_t seq,
-	 uint32_t ack, uint8_t flags, uint16_t wnd, const uint8_t *opt,
-	 unsigned optlen, const void *data, uint32_t len)
+struct rte_mbuf *
+raw_build(struct sim *s, uint16_t sport, uint16_t dport, uint32_t seq,
+	  uint32_t ack, uint8_t flags, uint16_t wnd, const uint8_t *opt,
+	  unsigned optlen, const void *data, uint32_t len)
 {
 	struct rte_mbuf *m = rte_pktmbuf_alloc(g_pool);
 	unsigned hlen = 20 + ((optlen + 3) & ~3u);
@@ -384,7 +384,44 @@ raw_send(struct sim *s, uint16_t sport, uint16_t dport, uint32_t seq,
 	sum = (sum & 0xffff) + (sum >> 16);
 	sum = (sum & 0xffff) + (sum >> 16);
 	th->cksum = (uint16_t)~sum;
-	sg_tcp_input(s->st[0], m, src, dst);
+	return m;
+}
+
+struct rte_mbuf *
+split_mbuf(struct rte_mbuf *m, const uint32_t *cuts, unsigned ncuts)
+{
+	struct rte_mbuf *head = NULL, *tail = NULL;
+	uint32_t from = 0;
+
+	for (unsigned i = 0; i <= ncuts; i++) {
+		uint32_t to = i < ncuts ? cuts[i] : m->pkt_len;
+		struct rte_mbuf *n = rte_pktmbuf_alloc(g_pool);
+		char *p = rte_pktmbuf_append(n, (uint16_t)(to - from));
+
+		memcpy(p, rte_pktmbuf_mtod_offset(m, char *, from), to - from);
+		if (head == NULL) {
+			head = n;
+		} else {
+			tail->next = n;
+			head->nb_segs++;
+			head->pkt_len += n->data_len;
+		}
+		tail = n;
+		from = to;
+	}
+	rte_pktmbuf_free(m);
+	return head;
+}
+
+void
+raw_send(struct sim *s, uint16_t sport, uint16_t dport, uint32_t seq,
+	 uint32_t ack, uint8_t flags, uint16_t wnd, const uint8_t *opt,
+	 unsigned optlen, const void *data, uint32_t len)
+{
+	struct rte_mbuf *m = raw_build(s, sport, dport, seq, ack, flags, wnd,
+				       opt, optlen, data, len);
+
+	sg_tcp_input(s->st[0], m, s->ip[1], s->ip[0]);
 }
 
 unsigned

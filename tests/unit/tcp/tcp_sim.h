@@ -117,6 +117,15 @@ bool sim_run(struct sim *s, uint64_t ns, bool (*done)(struct sim *s));
 /* Steps for exactly `ns` of sim time. */
 void sim_run_for(struct sim *s, uint64_t ns);
 
+/* Raw mode: builds a segment from (ip1, sport) to (ip0, dport) with a
+ * correct checksum, without sending it. */
+struct rte_mbuf *raw_build(struct sim *s, uint16_t sport, uint16_t dport,
+			   uint32_t seq, uint32_t ack, uint8_t flags,
+			   uint16_t wnd, const uint8_t *opt, unsigned optlen,
+			   const void *data, uint32_t len);
+/* Re-cuts a single-segment mbuf into a chain at the given offsets. */
+struct rte_mbuf *split_mbuf(struct rte_mbuf *m, const uint32_t *cuts,
+			    unsigned ncuts);
 /* Raw mode: a segment from (ip1, sport) to stack 0 at (ip0, dport). */
 void raw_send(struct sim *s, uint16_t sport, uint16_t dport, uint32_t seq,
 	      uint32_t ack, uint8_t flags, uint16_t wnd, const uint8_t *opt,

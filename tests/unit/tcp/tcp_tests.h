@@ -15,5 +15,6 @@ extern const struct sg_unit_test ack_tests[];
 extern const struct sg_unit_test timer_tests[];
 extern const struct sg_unit_test listen_tests[];
 extern const struct sg_unit_test memory_tests[];
+extern const struct sg_unit_test wire_tests[];
 
 #endif /* TCP_TESTS_H */

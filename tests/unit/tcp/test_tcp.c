@@ -218,6 +218,7 @@ main(int argc, char **argv)
 		{ "timers", timer_tests },
 		{ "listen", listen_tests },
 		{ "memory", memory_tests },
+		{ "wire", wire_tests },
 		{ "stream", stream_tests },
 	};
 	int rc;

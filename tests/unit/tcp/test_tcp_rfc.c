@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include <rte_byteorder.h>
+#include <rte_tcp.h>
 
 #include "tcp_app.h"
 #include "tcp_tests.h"
@@ -2451,5 +2452,161 @@ const struct sg_unit_test memory_tests[] = {
 	{ "idle connection holds no mbufs", test_idle_connection_holds_nothing },
 	{ "checksum errors counted and recovered", test_checksum_errors },
 	{ "writable after the high watermark", test_writable_watermarks },
+	{ NULL, NULL },
+};
+
+/* ================================================================== */
+/* The NIC side: checksum offload flags, chained mbufs, no mbufs       */
+/* ================================================================== */
+
+struct offload_check {
+	unsigned segs, good;
+};
+
+static bool
+check_offload(struct sim *s, const struct pktinfo *pi, struct rte_mbuf *m)
+{
+	struct offload_check *oc = s->filter_arg;
+	const struct rte_tcp_hdr *th = rte_pktmbuf_mtod(m, const struct rte_tcp_hdr *);
+	uint32_t src = s->ip[pi->from], dst = s->ip[1 - pi->from];
+	uint32_t sum = (src & 0xffff) + (src >> 16) + (dst & 0xffff) +
+		       (dst >> 16) + rte_cpu_to_be_16(6) +
+		       rte_cpu_to_be_16((uint16_t)m->pkt_len);
+	uint64_t want = RTE_MBUF_F_TX_IPV4 | RTE_MBUF_F_TX_TCP_CKSUM;
+
+	sum = (sum & 0xffff) + (sum >> 16);
+	sum = (sum & 0xffff) + (sum >> 16);
+	oc->segs++;
+	if ((m->ol_flags & want) == want &&
+	    m->l4_len == (th->data_off >> 4) * 4u && th->cksum == (uint16_t)sum)
+		oc->good++;
+	return true;
+}
+
+static void
+test_tx_cksum_offload(void)
+{
+	struct raw r;
+	struct sim *s = &r.s;
+	struct offload_check oc = { 0, 0 };
+
+	raw_init(&r);
+	s->conf[0].tx_cksum_offload = true;
+	s->filter = check_offload;
+	s->filter_arg = &oc;
+	raw_open_passive(&r, true, false, -1);
+	r.e.to_send = 5000;
+	sim_step(s);
+	/* SYN-ACK and data: flags, l4_len and the pseudo-header sum the
+	 * NIC completes. */
+	CU_ASSERT(oc.segs >= 5);
+	CU_ASSERT_EQUAL(oc.good, oc.segs);
+	raw_fini(&r);
+}
+
+static void
+test_rx_cksum_flags(void)
+{
+	struct raw r;
+	struct sim *s = &r.s;
+	struct rte_mbuf *m;
+	uint8_t buf[100];
+
+	raw_init(&r);
+	raw_open_passive(&r, false, false, -1);
+	rdata_fill(buf, 0, 100);
+	/* The NIC says good: trusted, not verified again. */
+	m = raw_build(s, r.sport, r.dport, r.snd_nxt, r.rcv_nxt, ACK, r.wnd,
+		      NULL, 0, buf, 100);
+	*rte_pktmbuf_mtod_offset(m, uint8_t *, 16) ^= 0xff;	/* checksum */
+	m->ol_flags = RTE_MBUF_F_RX_L4_CKSUM_GOOD;
+	sg_tcp_input(s->st[0], m, s->ip[1], s->ip[0]);
+	CU_ASSERT_EQUAL(r.e.got, 100);
+	r.snd_nxt += 100;
+	/* The NIC says bad: dropped even though the sum is right. */
+	rdata_fill(buf, 100, 100);
+	m = raw_build(s, r.sport, r.dport, r.snd_nxt, r.rcv_nxt, ACK, r.wnd,
+		      NULL, 0, buf, 100);
+	m->ol_flags = RTE_MBUF_F_RX_L4_CKSUM_BAD;
+	sg_tcp_input(s->st[0], m, s->ip[1], s->ip[0]);
+	CU_ASSERT_EQUAL(r.e.got, 100);
+	CU_ASSERT_EQUAL(ST(s, 0)->cksum_errors, 1);
+	/* Unknown: verified in software. */
+	m = raw_build(s, r.sport, r.dport, r.snd_nxt, r.rcv_nxt, ACK, r.wnd,
+		      NULL, 0, buf, 100);
+	*rte_pktmbuf_mtod_offset(m, uint8_t *, 40) ^= 0x01;
+	sg_tcp_input(s->st[0], m, s->ip[1], s->ip[0]);
+	CU_ASSERT_EQUAL(ST(s, 0)->cksum_errors, 2);
+	CU_ASSERT_EQUAL(r.e.got, 100);
+	raw_fini(&r);
+}
+
+static void
+test_multiseg_input(void)
+{
+	struct raw r;
+	struct sim *s = &r.s;
+	struct rte_mbuf *m;
+	static uint8_t buf[3000];
+	uint8_t o[12];
+	unsigned n;
+	const uint32_t cuts[3] = { 7, 25, 700 };	/* header split too */
+
+	raw_init(&r);
+	raw_open_passive(&r, true, true, -1);
+	/* Out of order first (second half), then the first half. */
+	rdata_fill(buf, 0, 3000);
+	raw_sync(&r);
+	n = opt_ts(o, ++r.tsval, r.ts_recent);
+	m = raw_build(s, r.sport, r.dport, r.snd_nxt + 1500, r.rcv_nxt, ACK,
+		      r.wnd, o, n, buf + 1500, 1500);
+	sg_tcp_input(s->st[0], split_mbuf(m, cuts, 3), s->ip[1], s->ip[0]);
+	CU_ASSERT_EQUAL(r.e.got, 0);
+	CU_ASSERT_EQUAL(INFO(r.c).ooo_segs, 2);	/* header-only pieces freed */
+	n = opt_ts(o, ++r.tsval, r.ts_recent);
+	m = raw_build(s, r.sport, r.dport, r.snd_nxt, r.rcv_nxt, ACK, r.wnd, o,
+		      n, buf, 1500);
+	sg_tcp_input(s->st[0], split_mbuf(m, cuts, 3), s->ip[1], s->ip[0]);
+	CU_ASSERT_EQUAL(r.e.got, 3000);
+	CU_ASSERT_EQUAL(r.e.mismatches, 0);
+	CU_ASSERT_EQUAL(INFO(r.c).rcv_mem, 0);
+	raw_fini(&r);
+}
+
+static void
+test_pool_exhaustion(void)
+{
+	struct pair p;
+	struct sim *s = &p.s;
+	static struct rte_mbuf *held[16384];
+	unsigned n = 0;
+
+	pair_init(&p, 70);
+	pair_start(&p, 0, 0);
+	CU_ASSERT_TRUE(sim_run(s, S_, pair_connected));
+	p.e[1].to_send = 20000;
+	p.e[1].shut_when_done = false;
+	ep_pump(&p.e[1]);		/* queued, not sent */
+	while (n < 16384 && (held[n] = rte_pktmbuf_alloc(g_pool)) != NULL)
+		n++;
+	CU_ASSERT_EQUAL(sg_tcp_stack_flush(s->st[1]), 0);
+	CU_ASSERT(ST(s, 1)->nombuf > 0);
+	for (unsigned i = 0; i < n; i++)
+		rte_pktmbuf_free(held[i]);
+	/* The connection stayed on the work list: the next flush sends. */
+	CU_ASSERT(sg_tcp_stack_flush(s->st[1]) > 0);
+	sim_run_for(s, S_);
+	CU_ASSERT_EQUAL(p.e[0].got, 20000);
+	CU_ASSERT_EQUAL(p.e[0].mismatches, 0);
+	pair_fini(&p);
+}
+
+const struct sg_unit_test wire_tests[] = {
+	{ "TX checksum offload: flags, l4_len, pseudo-header sum",
+	  test_tx_cksum_offload },
+	{ "RX checksum flags: good trusted, bad dropped, unknown verified",
+	  test_rx_cksum_flags },
+	{ "chained input mbufs, header split across segments", test_multiseg_input },
+	{ "no mbufs: output retried at the next flush", test_pool_exhaustion },
 	{ NULL, NULL },
 };
