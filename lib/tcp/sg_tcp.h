@@ -227,12 +227,14 @@ void sg_tcp_conf_init(struct sg_tcp_conf *conf);
 /*
  * Creates a stack for the calling lcore. Returns NULL with rte_errno:
  * EINVAL (no pool, no ip_output, bad port range, mss < 64, limits out of
- * range) or ENOMEM.
+ * range: rcv_buf and snd_buf at most 1 GiB, rcv_buf at least one
+ * rx_buf_len) or ENOMEM.
  */
 struct sg_tcp_stack *sg_tcp_stack_create(const struct sg_tcp_conf *conf);
 
 /* Frees every connection, listener and record with no callbacks and
- * nothing sent, then the stack. NULL is accepted. */
+ * nothing sent, then the stack. NULL is accepted. Not from inside one
+ * of the stack's callbacks. */
 void sg_tcp_stack_destroy(struct sg_tcp_stack *s);
 
 /*

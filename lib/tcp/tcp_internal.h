@@ -58,6 +58,7 @@ extern int sg_tcp_logtype;
 #define TCP_MIN_MSS 64u		/* below this a peer's MSS is raised */
 #define TCP_DEFAULT_MSS 536u	/* RFC 9293: no MSS option */
 #define TCP_MAX_WSCALE 14u
+#define TCP_MAX_WINDOW (65535u << TCP_MAX_WSCALE)
 #define TCP_DUPTHRESH 3u
 #define TCP_MAX_SACK 4u
 #define TCP_TS_OPT_LEN 12u	/* NOP NOP TS */

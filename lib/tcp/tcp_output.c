@@ -239,9 +239,12 @@ free_window(const struct sg_tcp_conn *c)
 {
 	const struct sg_tcp_conf *cf = &c->stack->conf;
 
+	uint64_t w;
+
 	if (c->rcv_mem >= cf->rcv_buf)
 		return 0;
-	return (cf->rcv_buf - c->rcv_mem) / cf->rx_buf_len * c->rcv_mss;
+	w = (uint64_t)((cf->rcv_buf - c->rcv_mem) / cf->rx_buf_len) * c->rcv_mss;
+	return (uint32_t)SG_MIN(w, (uint64_t)TCP_MAX_WINDOW);
 }
 
 uint32_t

@@ -169,6 +169,7 @@ sg_tcp_stack_create(const struct sg_tcp_conf *conf)
 {
 	struct sg_tcp_stack *s = NULL;
 	uint32_t nb, win;
+	uint64_t win64;
 
 	if (conf == NULL || conf->pool == NULL || conf->ip_output == NULL)
 		goto einval;
@@ -183,6 +184,7 @@ sg_tcp_stack_create(const struct sg_tcp_conf *conf)
 	    s->conf.max_time_wait > (1u << 24) ||
 	    s->conf.rcv_buf < s->conf.rx_buf_len ||
 	    s->conf.rcv_buf > (1u << 30) || s->conf.rx_buf_len < 256 ||
+	    s->conf.snd_buf > (1u << 30) ||
 	    s->conf.rto_min_ns > s->conf.rto_max_ns ||
 	    s->conf.syn_retries > 30 || s->conf.data_retries > 30 ||
 	    s->conf.keepalive_probes > 255)
@@ -212,7 +214,8 @@ sg_tcp_stack_create(const struct sg_tcp_conf *conf)
 
 	/* The window a connection offers with its receive memory free;
 	 * the scale we offer is the smallest that can express it. */
-	win = s->conf.rcv_buf / s->conf.rx_buf_len * s->conf.mss;
+	win64 = (uint64_t)(s->conf.rcv_buf / s->conf.rx_buf_len) * s->conf.mss;
+	win = (uint32_t)SG_MIN(win64, (uint64_t)TCP_MAX_WINDOW);
 	s->rcv_wnd_max = win;
 	while (s->rcv_wscale < TCP_MAX_WSCALE && (win >> s->rcv_wscale) > 65535)
 		s->rcv_wscale++;

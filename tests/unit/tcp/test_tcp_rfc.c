@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include <rte_byteorder.h>
+#include <rte_errno.h>
 #include <rte_tcp.h>
 
 #include "tcp_app.h"
@@ -902,7 +903,71 @@ test_fin_wait2_timeout(void)
 	raw_fini(&r);
 }
 
+static void
+test_fin_in_close_wait_closing_syn_sent(void)
+{
+	struct raw r;
+	struct sim *s = &r.s;
+	const struct pktinfo *a, *f;
+	struct sg_tcp_conn *c = NULL;
+	unsigned mark;
+
+	/* CLOSE_WAIT: the peer's FIN again is ACKed, nothing changes. */
+	raw_init(&r);
+	raw_open_passive(&r, false, false, -1);
+	rsend(&r, ACK | FIN, NULL, 0);
+	sim_step(s);
+	mark = s->nlog;
+	rsend_at(&r, r.snd_nxt - 1, ACK | FIN, NULL, 0);
+	sim_step(s);
+	a = log_find(s, mark, 0, ACK, 0);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(a);
+	CU_ASSERT_EQUAL(a->ack, r.snd_nxt);
+	CU_ASSERT_EQUAL(sg_tcp_conn_state(r.c), SG_TCP_CLOSE_WAIT);
+	raw_fini(&r);
+
+	/* CLOSING: our FIN out, theirs in before the ACK of ours; their
+	 * FIN again is ACKed; the ACK of ours ends in TIME_WAIT. */
+	raw_init(&r);
+	raw_open_passive(&r, false, false, -1);
+	sg_tcp_shutdown(r.c);
+	sim_step(s);
+	f = log_find(s, 0, 0, FIN, 0);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+	rsend(&r, ACK | FIN, NULL, 0);		/* does not ACK our FIN */
+	CU_ASSERT_EQUAL(sg_tcp_conn_state(r.c), SG_TCP_CLOSING);
+	CU_ASSERT_TRUE(r.e.eof);
+	sim_step(s);
+	mark = s->nlog;
+	rsend_at(&r, r.snd_nxt - 1, ACK | FIN, NULL, 0);
+	sim_step(s);
+	CU_ASSERT_EQUAL(sg_tcp_conn_state(r.c), SG_TCP_CLOSING);
+	CU_ASSERT_PTR_NOT_NULL(log_find(s, mark, 0, ACK, 0));
+	r.rcv_nxt = f->seq + 1;
+	rsend(&r, ACK, NULL, 0);
+	CU_ASSERT_TRUE(r.e.closed);
+	CU_ASSERT_EQUAL(r.e.closed_status, 0);
+	CU_ASSERT_EQUAL(ST(s, 0)->conns_by_state[SG_TCP_TIME_WAIT], 1);
+	raw_fini(&r);
+
+	/* SYN_SENT: a FIN without SYN is dropped (3.10.7.3). */
+	raw_init(&r);
+	sim_start(&r.s);
+	ep_init(&r.e, &r.s, 0, 0, 5, RAW_SEED, 0);
+	sg_tcp_connect(r.s.st[0], r.s.ip[0], BE16(5555), r.s.ip[1], BE16(80),
+		       &ep_cbs, &r.e, &c);
+	sim_step(&r.s);
+	mark = r.s.nlog;
+	raw_send(&r.s, 80, 5555, 77, 0, FIN, 1000, NULL, 0, NULL, 0);
+	sim_step(&r.s);
+	CU_ASSERT_EQUAL(sg_tcp_conn_state(c), SG_TCP_SYN_SENT);
+	CU_ASSERT_EQUAL(r.s.nlog, mark);
+	raw_fini(&r);
+}
+
 const struct sg_unit_test close_tests[] = {
+	{ "FIN in CLOSE_WAIT, CLOSING, SYN_SENT",
+	  test_fin_in_close_wait_closing_syn_sent },
 	{ "active and passive close", test_close_active_passive },
 	{ "simultaneous close through CLOSING", test_simultaneous_close },
 	{ "FIN carried with data", test_fin_with_data },
@@ -1107,7 +1172,103 @@ test_rst_in_last_ack(void)
 	}
 }
 
+/* Drives a raw connection into `st`; returns false if not reachable. */
+static bool
+raw_to_state(struct raw *r, enum sg_tcp_state st)
+{
+	struct sim *s = &r->s;
+	const struct pktinfo *f;
+
+	raw_open_passive(r, false, false, -1);
+	switch (st) {
+	case SG_TCP_ESTABLISHED:
+		break;
+	case SG_TCP_FIN_WAIT_1:
+	case SG_TCP_FIN_WAIT_2:
+	case SG_TCP_CLOSING:
+		sg_tcp_shutdown(r->c);
+		sim_step(s);
+		f = log_find(s, 0, 0, FIN, 0);
+		if (st == SG_TCP_FIN_WAIT_2) {
+			r->rcv_nxt = f->seq + 1;
+			rsend(r, ACK, NULL, 0);
+		} else if (st == SG_TCP_CLOSING) {
+			rsend(r, ACK | FIN, NULL, 0);
+		}
+		break;
+	case SG_TCP_CLOSE_WAIT:
+		rsend(r, ACK | FIN, NULL, 0);
+		break;
+	default:
+		return false;
+	}
+	sim_step(s);
+	return sg_tcp_conn_state(r->c) == st;
+}
+
+static void
+test_rst_in_every_state(void)
+{
+	static const struct {
+		enum sg_tcp_state st;
+		int status;
+	} cases[] = {
+		{ SG_TCP_ESTABLISHED, -ECONNRESET },
+		{ SG_TCP_FIN_WAIT_1, -ECONNRESET },
+		{ SG_TCP_FIN_WAIT_2, -ECONNRESET },
+		{ SG_TCP_CLOSE_WAIT, -ECONNRESET },
+		{ SG_TCP_CLOSING, 0 },	/* all our data acknowledged */
+	};
+	struct raw r;
+	struct sim *s;
+
+	for (unsigned i = 0; i < SG_ARRAY_SIZE(cases); i++) {
+		raw_init(&r);
+		s = &r.s;
+		CU_ASSERT_TRUE_FATAL(raw_to_state(&r, cases[i].st));
+		/* In window but not exact: a challenge, nothing else. */
+		rsend_at(&r, r.snd_nxt + 10, RST, NULL, 0);
+		CU_ASSERT_EQUAL(sg_tcp_conn_state(r.c), cases[i].st);
+		CU_ASSERT_FALSE(r.e.closed);
+		rsend_at(&r, r.snd_nxt, RST, NULL, 0);
+		CU_ASSERT_TRUE(r.e.closed);
+		CU_ASSERT_EQUAL(r.e.closed_status, cases[i].status);
+		CU_ASSERT_EQUAL(ST(s, 0)->conns_by_state[cases[i].st], 0);
+		raw_fini(&r);
+	}
+
+	/* SYN_RCVD: back to LISTEN, nobody told. */
+	raw_init(&r);
+	s = &r.s;
+	sim_start(s);
+	ep_init(&r.e, s, 0, 0, 5, RAW_SEED, 0);
+	sg_tcp_listen(s->st[0], 0, BE16(80), 4, ep_accept, &r.e, NULL);
+	raw_send(s, 1000, 80, 5, 0, SYN, 8192, NULL, 0, NULL, 0);
+	sim_step(s);
+	CU_ASSERT_EQUAL(ST(s, 0)->conns_by_state[SG_TCP_SYN_RCVD], 1);
+	raw_send(s, 1000, 80, 6, 0, RST, 0, NULL, 0, NULL, 0);
+	CU_ASSERT_EQUAL(ST(s, 0)->conns_by_state[SG_TCP_SYN_RCVD], 0);
+	CU_ASSERT_FALSE(r.e.accepted);
+	raw_fini(&r);
+
+	/* TIME_WAIT: an exact RST ends the record, others do not. */
+	raw_init(&r);
+	s = &r.s;
+	raw_open_passive(&r, false, false, -1);
+	sg_tcp_close(r.c);
+	sim_step(s);
+	r.rcv_nxt = log_find(s, 0, 0, FIN, 0)->seq + 1;
+	rsend(&r, ACK | FIN, NULL, 0);
+	CU_ASSERT_EQUAL(ST(s, 0)->conns_by_state[SG_TCP_TIME_WAIT], 1);
+	rsend_at(&r, r.snd_nxt + 10, RST, NULL, 0);
+	CU_ASSERT_EQUAL(ST(s, 0)->conns_by_state[SG_TCP_TIME_WAIT], 1);
+	rsend_at(&r, r.snd_nxt, RST, NULL, 0);
+	CU_ASSERT_EQUAL(ST(s, 0)->conns_by_state[SG_TCP_TIME_WAIT], 0);
+	raw_fini(&r);
+}
+
 const struct sg_unit_test reset_tests[] = {
+	{ "RST in every state", test_rst_in_every_state },
 	{ "RST in LAST_ACK: quiet if only the FIN is unacknowledged",
 	  test_rst_in_last_ack },
 	{ "RST exact / in window (challenge) / outside", test_rst_rules },
@@ -2601,7 +2762,53 @@ test_pool_exhaustion(void)
 	pair_fini(&p);
 }
 
+static int
+dummy_output(void *ctx, struct rte_mbuf *m, uint32_t src, uint32_t dst)
+{
+	(void)ctx;
+	(void)src;
+	(void)dst;
+	rte_pktmbuf_free(m);
+	return 0;
+}
+
+static void
+test_conf_checked(void)
+{
+	struct sg_tcp_conf c;
+	struct sg_tcp_stack *st;
+
+	sg_tcp_conf_init(&c);
+	CU_ASSERT_PTR_NULL(sg_tcp_stack_create(&c));	/* no pool */
+	CU_ASSERT_EQUAL(rte_errno, EINVAL);
+	c.pool = g_pool;
+	CU_ASSERT_PTR_NULL(sg_tcp_stack_create(&c));	/* no output */
+	c.ip_output = dummy_output;
+	c.port_min = 5000;
+	c.port_max = 4000;
+	CU_ASSERT_PTR_NULL(sg_tcp_stack_create(&c));
+	c.port_max = 6000;
+	c.mss = 40;
+	CU_ASSERT_PTR_NULL(sg_tcp_stack_create(&c));
+	c.mss = 1460;
+	c.snd_buf = 0x80000000u;
+	CU_ASSERT_PTR_NULL(sg_tcp_stack_create(&c));
+	c.snd_buf = 0;
+	c.rcv_buf = 1000;	/* less than one mbuf */
+	CU_ASSERT_PTR_NULL(sg_tcp_stack_create(&c));
+	/* All-zero fields take the defaults. */
+	memset(&c, 0, sizeof(c));
+	c.pool = g_pool;
+	c.ip_output = dummy_output;
+	st = sg_tcp_stack_create(&c);
+	CU_ASSERT_PTR_NOT_NULL(st);
+	CU_ASSERT_EQUAL(sg_tcp_listen(st, 0, 0, 1, NULL, NULL, NULL), -EINVAL);
+	CU_ASSERT_EQUAL(sg_tcp_connect(st, 0, 0, 1, 1, NULL, NULL, NULL), -EINVAL);
+	sg_tcp_stack_destroy(st);
+}
+
 const struct sg_unit_test wire_tests[] = {
+	{ "configuration checked at creation", test_conf_checked },
 	{ "TX checksum offload: flags, l4_len, pseudo-header sum",
 	  test_tx_cksum_offload },
 	{ "RX checksum flags: good trusted, bad dropped, unknown verified",
