@@ -64,6 +64,10 @@
  *     what the NIC expects; it needs nothing from the IP header. The IP
  *     layer sets m->l2_len and m->l3_len (and RTE_MBUF_F_TX_IP_CKSUM if
  *     it offloads the IPv4 checksum too).
+ * Each segment is a fresh single mbuf holding the header and a copy of
+ * at most one MSS of payload (copy on send): the send queue's mbufs
+ * never reach the driver, so a retransmission never touches an mbuf a
+ * NIC may still be reading (tcp_output.c says why this beats clones).
  * ip_output is called from sg_tcp_stack_flush() for connection traffic,
  * and directly from sg_tcp_input() / sg_tcp_abort() for stateless
  * replies (RST, SYN-ACK carrying a SYN cookie, TIME_WAIT ACKs); the IP

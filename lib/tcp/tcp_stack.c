@@ -121,6 +121,36 @@ conf_fill(struct sg_tcp_conf *c)
 		c->max_time_wait = c->max_conns;
 }
 
+/* Logs the first bad field (creation time only, never per packet). */
+static int
+conf_check(const struct sg_tcp_conf *c)
+{
+	const char *bad = NULL;
+
+	if (c->mss < TCP_MIN_MSS)
+		bad = "mss below 64";
+	else if (c->port_min > c->port_max)
+		bad = "port_min above port_max";
+	else if (c->max_conns > (1u << 24) || c->max_time_wait > (1u << 24))
+		bad = "max_conns or max_time_wait above 2^24";
+	else if (c->rx_buf_len < 256)
+		bad = "rx_buf_len below 256";
+	else if (c->rcv_buf < c->rx_buf_len || c->rcv_buf > (1u << 30))
+		bad = "rcv_buf not between rx_buf_len and 1 GiB";
+	else if (c->snd_buf > (1u << 30))
+		bad = "snd_buf above 1 GiB";
+	else if (c->rto_min_ns > c->rto_max_ns)
+		bad = "rto_min_ns above rto_max_ns";
+	else if (c->syn_retries > 30 || c->data_retries > 30)
+		bad = "syn_retries or data_retries above 30";
+	else if (c->keepalive_probes > 255)
+		bad = "keepalive_probes above 255";
+	if (bad == NULL)
+		return 0;
+	TCP_LOG(ERR, "conf: %s\n", bad);
+	return -EINVAL;
+}
+
 void
 tcp_clock(struct sg_tcp_stack *s)
 {
@@ -171,23 +201,16 @@ sg_tcp_stack_create(const struct sg_tcp_conf *conf)
 	uint32_t nb, win;
 	uint64_t win64;
 
-	if (conf == NULL || conf->pool == NULL || conf->ip_output == NULL)
+	if (conf == NULL || conf->pool == NULL || conf->ip_output == NULL) {
+		TCP_LOG(ERR, "conf: pool and ip_output are required\n");
 		goto einval;
+	}
 	s = calloc(1, sizeof(*s));
 	if (s == NULL)
 		goto enomem;
 	s->conf = *conf;
 	conf_fill(&s->conf);
-	if (s->conf.mss < TCP_MIN_MSS ||
-	    s->conf.port_min > s->conf.port_max ||
-	    s->conf.max_conns > (1u << 24) ||
-	    s->conf.max_time_wait > (1u << 24) ||
-	    s->conf.rcv_buf < s->conf.rx_buf_len ||
-	    s->conf.rcv_buf > (1u << 30) || s->conf.rx_buf_len < 256 ||
-	    s->conf.snd_buf > (1u << 30) ||
-	    s->conf.rto_min_ns > s->conf.rto_max_ns ||
-	    s->conf.syn_retries > 30 || s->conf.data_retries > 30 ||
-	    s->conf.keepalive_probes > 255)
+	if (conf_check(&s->conf) != 0)
 		goto einval;
 	s->tsc_hz = rte_get_tsc_hz();
 	if (s->tsc_hz == 0)

@@ -222,7 +222,8 @@ main(int argc, char **argv)
 
 		while (nb < slots)
 			nb <<= 1;
-		printf("stack share per conn             %.0f bytes (table %lu buckets + TIME_WAIT reserve)\n",
+		printf("stack share per conn             %.0f bytes "
+		       "(table %lu buckets + TIME_WAIT reserve)\n",
 		       (double)(8 * nb + sg_tcp_time_wait_size() * (nconn + 16)) /
 			       nconn, (unsigned long)nb);
 	}
@@ -243,7 +244,8 @@ main(int argc, char **argv)
 			;
 	}
 	t1 = now_s();
-	printf("request/response                 %.0f transactions/s (%u conns x %u rounds, one core)\n",
+	printf("request/response                 %.0f transactions/s "
+	       "(%u conns x %u rounds, one core)\n",
 	       (double)client.replies / (t1 - t0), nconn, rounds);
 
 	/* 3. Bulk on one connection, writes of 64 KiB. */
@@ -261,7 +263,8 @@ main(int argc, char **argv)
 		spin();
 	}
 	t1 = now_s();
-	printf("bulk                             %.2f Gbit/s payload, %.0f segments/s (sender + receiver, one core)\n",
+	printf("bulk                             %.2f Gbit/s payload, "
+	       "%.0f segments/s (sender + receiver, one core)\n",
 	       (double)bulk * 8 / (t1 - t0) / 1e9,
 	       (double)(sg_tcp_stack_stats(sides[1].st)->segs_out - segs0) /
 		       (t1 - t0));
