@@ -22,6 +22,12 @@
  * Not implemented: urgent data (URG is ignored, the bytes are ordinary
  * data), ECN, using the peer's SACK blocks as a sender (we are NewReno),
  * data carried on SYN segments (dropped; the peer sends it again), IPv6.
+ * Deliberate choices: segments without a timestamp on a connection that
+ * negotiated them are accepted (RFC 7323 says SHOULD drop; Linux
+ * accepts too); an exact-sequence RST ends a TIME_WAIT record (RFC 9293
+ * with RFC 5961's rule, not RFC 1337's "ignore"); pure ACKs carry
+ * snd_max as their sequence number, as BSD does, so they are not taken
+ * for old duplicates after a go-back retransmission.
  *
  * Byte order: every IPv4 address and port in this API is in NETWORK
  * byte order (as in struct sockaddr_in and in the packet headers), so
