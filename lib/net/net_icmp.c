@@ -168,7 +168,7 @@ net_icmp_input(struct sg_net_worker *w, struct rte_mbuf *m, uint32_t src,
 			NET_COUNT(w, icmp_frag_needed);
 		why = frag_needed(w, (const uint8_t *)icmp, len);
 		if (why != 0) {
-			w->st[why]++;
+			net_count_add(w, (unsigned)why, 1);
 			goto drop;
 		}
 		if (!copy && w->port->n_workers > 1) {

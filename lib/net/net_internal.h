@@ -156,8 +156,19 @@ struct sg_net_worker {
 	uint64_t st[SG_NET_STAT_MAX] __rte_cache_aligned;
 };
 
-#define NET_COUNT(w, name) ((w)->st[SG_NET_STAT_##name]++)
-#define NET_COUNT_N(w, name, n) ((w)->st[SG_NET_STAT_##name] += (n))
+/* Counters have one writer (their worker) and are read by any thread
+ * (sg_net_stats(), telemetry): a relaxed load, add and store, as
+ * lib/telemetry does, so a reader never sees a torn value and the
+ * writer pays no atomic read-modify-write. */
+static inline void
+net_count_add(struct sg_net_worker *w, unsigned i, uint64_t n)
+{
+	__atomic_store_n(&w->st[i], __atomic_load_n(&w->st[i], __ATOMIC_RELAXED) + n,
+			 __ATOMIC_RELAXED);
+}
+
+#define NET_COUNT(w, name) net_count_add((w), SG_NET_STAT_##name, 1)
+#define NET_COUNT_N(w, name, n) net_count_add((w), SG_NET_STAT_##name, (n))
 
 /* A well-mixed 32-bit hash (murmur3's finaliser) for the small tables:
  * addresses of one subnet differ only in a few bits. */
@@ -230,5 +241,8 @@ void net_icmp_input(struct sg_net_worker *w, struct rte_mbuf *m, uint32_t src,
 int net_pmtu_init(struct sg_net_worker *w);
 void net_pmtu_update(struct sg_net_worker *w, uint32_t dst, uint16_t mtu);
 void net_pmtu_timer(struct sg_net_worker *w);
+
+/* net_telemetry.c: the port closes; telemetry must stop reading it. */
+void net_telemetry_forget(struct sg_net_port *p);
 
 #endif /* SG_NET_INTERNAL_H */

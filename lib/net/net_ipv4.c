@@ -160,7 +160,7 @@ net_ipv4_input(struct sg_net_worker *w, struct rte_mbuf *m, bool steered,
 			     ipck == RTE_MBUF_F_RX_IP_CKSUM_GOOD ||
 			     ipck == RTE_MBUF_F_RX_IP_CKSUM_NONE, &hl, &tl);
 	if (unlikely(why != 0)) {
-		w->st[why]++;
+		net_count_add(w, (unsigned)why, 1);
 		goto drop;
 	}
 	if (rte_pktmbuf_pkt_len(m) > tl &&

@@ -482,6 +482,7 @@ sg_net_port_close(struct sg_net_port *p)
 
 	if (p == NULL)
 		return;
+	net_telemetry_forget(p);
 	n = p->n_workers;
 	if (p->started) {
 		rte_eth_dev_stop(p->port_id);
@@ -596,8 +597,8 @@ sg_net_port_stat_help(unsigned i)
 	return i < SG_NET_PSTAT_MAX ? pstat_helps[i] : NULL;
 }
 
-/* Counters are written by their worker with plain stores; 64-bit aligned
- * loads see whole values. */
+/* Counters are written by their worker with relaxed atomic stores
+ * (net_count_add()); relaxed loads see whole values. */
 static void
 add_worker(const struct sg_net_worker *w, struct sg_net_stats *out)
 {

@@ -399,6 +399,12 @@ sg_net_worker_pool(const struct sg_net_worker *w)
 	return w->pool;
 }
 
+struct rte_mempool *
+sg_net_worker_rx_pool(const struct sg_net_worker *w)
+{
+	return w->port->rx_pool[w->rxq >= 0 ? w->rxq : 0];
+}
+
 void
 sg_net_worker_set_tcp(struct sg_net_worker *w, sg_net_tcp_input_cb cb,
 		      void *ctx)

@@ -177,6 +177,13 @@ uint16_t sg_net_worker_index(const struct sg_net_worker *w);
 /* The pool TCP allocates its segments from (this worker's TX pool). */
 struct rte_mempool *sg_net_worker_pool(const struct sg_net_worker *w);
 
+/* The RX pool whose mbufs carry this worker's received data: its own
+ * queue's, or queue 0's for a worker without a queue (what it receives
+ * was steered to it, mostly from there). Received payload held by TCP
+ * or by the application stays in this pool: watch it to shed load
+ * before the NIC runs out of receive buffers. */
+struct rte_mempool *sg_net_worker_rx_pool(const struct sg_net_worker *w);
+
 /* TCP receive handler: takes ownership of m (data at the TCP header). */
 typedef void (*sg_net_tcp_input_cb)(void *ctx, struct rte_mbuf *m,
 				    uint32_t src_ip, uint32_t dst_ip);
@@ -417,6 +424,22 @@ int sg_net_stats(struct sg_net_port *p, struct sg_net_stats *out);
  * that worker does not exist. */
 int sg_net_worker_stats(const struct sg_net_port *p, uint16_t idx,
 			struct sg_net_stats *out);
+
+/*
+ * Registers the telemetry command <prefix>/port (lib/telemetry's
+ * sg_telemetry_register()) reporting port `p`: device counters and link,
+ * every worker counter summed, non-zero xstats (at most 128). The
+ * command is registered once per process; a later call only changes the
+ * port it reports, and sg_net_port_close() makes it report nothing.
+ * Main lcore. Returns 0 or -errno from the registration.
+ */
+int sg_net_register_telemetry(struct sg_net_port *p, const char *prefix);
+
+/* sg_net_stats() of the port telemetry reports, safe against a
+ * concurrent sg_net_port_close(): for other telemetry commands. Any
+ * thread. Returns 0, -ENODEV (no port registered) or sg_net_stats()'s
+ * error. */
+int sg_net_telemetry_stats(struct sg_net_stats *out);
 
 /* Device extended statistics, passed through. */
 struct sg_net_xstat {
