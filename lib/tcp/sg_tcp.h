@@ -114,6 +114,7 @@
 #include <stdint.h>
 
 #include <rte_mbuf.h>
+#include <rte_telemetry.h>
 
 #include "sg_common.h"
 
@@ -348,6 +349,21 @@ struct sg_sink *sg_tcp_sink(struct sg_tcp_conn *c);
  * -ENOBUFS (past conf.snd_buf: the chain is freed). */
 int sg_tcp_send(struct sg_tcp_conn *c, struct rte_mbuf *m);
 
+/*
+ * Copies up to `n` bytes into the send queue, as much as conf.snd_buf
+ * still allows (like write(2) on a non-blocking socket), coalescing with
+ * the bytes queued before. Unlike the sink, a full buffer or an empty
+ * pool is not sticky. Returns the bytes taken (0 when the send buffer is
+ * full), or -EPIPE (closing, or not in a state that sends), -ENOMEM (the
+ * pool is empty and nothing was taken), or the sink's error when the
+ * application's own sink writes failed before.
+ */
+int sg_tcp_write(struct sg_tcp_conn *c, const void *p, size_t n);
+
+/* Bytes sg_tcp_write()/sg_tcp_send() may still queue before
+ * conf.snd_buf is reached; 0 once the connection is closing. */
+size_t sg_tcp_send_space(struct sg_tcp_conn *c);
+
 /* Bytes queued for output and not yet acknowledged by the peer. */
 size_t sg_tcp_backlog(struct sg_tcp_conn *c);
 
@@ -466,6 +482,30 @@ const struct sg_tcp_stats *sg_tcp_stack_stats(const struct sg_tcp_stack *s);
  * not included), for telemetry. */
 extern const char *const sg_tcp_stat_names[];
 extern const unsigned sg_tcp_stat_count;
+
+/*
+ * For readers on other threads: every live stack copies its counters
+ * and gauges to a static slot (relaxed atomic stores) from
+ * sg_tcp_stack_timers() at most once a millisecond, so the sum is at
+ * most that far behind and never torn. Fills *out with the sum over
+ * every live stack and returns how many there are (up to 128 stacks per
+ * process are published; more are left out). Any thread.
+ */
+unsigned sg_tcp_stats_total(struct sg_tcp_stats *out);
+
+/* Adds entries to the <prefix>/tcp reply (the caller's own figures, such
+ * as the IP layer's steering counters). Telemetry thread. */
+typedef void (*sg_tcp_telemetry_extra_cb)(struct rte_tel_data *d, void *arg);
+
+/*
+ * Registers the telemetry command <prefix>/tcp (lib/telemetry's
+ * sg_telemetry_register()): the number of stacks, connections by state,
+ * then every counter of SG_TCP_STATS_LIST summed over all stacks, then
+ * what `extra` (may be NULL) adds. Registered once per process; a later
+ * call only replaces `extra`. Returns 0 or -errno from the registration.
+ */
+int sg_tcp_register_telemetry(const char *prefix,
+			      sg_tcp_telemetry_extra_cb extra, void *arg);
 
 #ifdef __cplusplus
 }

@@ -177,6 +177,59 @@ out:
 	return rc;
 }
 
+/* What the sink may still take before -ENOBUFS (sink_more's rule). */
+static size_t
+send_space(const struct sg_tcp_conn *c)
+{
+	uint32_t lim = c->stack->conf.snd_buf;
+
+	return c->snd_bytes < lim ? lim - c->snd_bytes : 0;
+}
+
+size_t
+sg_tcp_send_space(struct sg_tcp_conn *c)
+{
+	if (c->flags & (F_FIN_QUEUED | F_DEAD | F_APP_CLOSED))
+		return 0;
+	tcp_sink_settle(c);
+	return send_space(c);
+}
+
+int
+sg_tcp_write(struct sg_tcp_conn *c, const void *p, size_t n)
+{
+	struct sg_tcp_stack *s = c->stack;
+	size_t before;
+	int rc;
+
+	tcp_enter(s);
+	tcp_sink_settle(c);
+	if ((c->flags & (F_FIN_QUEUED | F_DEAD | F_APP_CLOSED)) ||
+	    (c->state != SG_TCP_SYN_SENT && c->state != SG_TCP_SYN_RCVD &&
+	     c->state != SG_TCP_ESTABLISHED && c->state != SG_TCP_CLOSE_WAIT)) {
+		rc = -EPIPE;
+		goto out;
+	}
+	if (c->sink.err != 0) {
+		rc = c->sink.err;	/* the application's own sink use failed */
+		goto out;
+	}
+	n = SG_MIN(n, send_space(c));
+	before = c->sink.written;
+	sg_sink_write(&c->sink, p, n);
+	rc = (int)(c->sink.written - before);
+	if (c->sink.err == -ENOMEM || c->sink.err == -ENOBUFS) {
+		/* A short count says it; the sink stays usable. */
+		if (rc == 0)
+			rc = c->sink.err;
+		c->sink.err = 0;
+	}
+	tcp_sink_settle(c);
+out:
+	tcp_leave(s);
+	return rc;
+}
+
 size_t
 sg_tcp_backlog(struct sg_tcp_conn *c)
 {

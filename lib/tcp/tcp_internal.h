@@ -336,6 +336,8 @@ struct sg_tcp_stack {
 
 	struct sg_timer_wheel wheel;
 	struct sg_tcp_stats st;
+	int pub_slot;			/* tcp_telemetry.c, -1: none */
+	uint64_t pub_next_ns;		/* next copy of st for readers */
 };
 
 /* A parsed incoming segment. */
@@ -415,6 +417,11 @@ void tcp_sink_release(struct sg_tcp_conn *c);
 void tcp_check_high(struct sg_tcp_conn *c);
 uint32_t tcp_syn_window(const struct sg_tcp_conn *c);
 void tcp_sink_init(struct sg_tcp_conn *c);
+
+/* tcp_telemetry.c: counters published for other threads */
+void tcp_pub_attach(struct sg_tcp_stack *s);
+void tcp_pub_publish(struct sg_tcp_stack *s);
+void tcp_pub_detach(struct sg_tcp_stack *s);
 
 /* tcp_timer.c */
 void tcp_timer_cb(struct sg_timer *t, void *arg);

@@ -245,6 +245,7 @@ sg_tcp_stack_create(const struct sg_tcp_conf *conf)
 
 	tcp_clock(s);
 	sg_timer_wheel_init(&s->wheel, s->conf.tick_ns, s->now_ns);
+	tcp_pub_attach(s);
 	s->next_ephemeral = (uint32_t)tcp_siphash(s->conf.isn_secret,
 						  &s->now_ns, sizeof(s->now_ns));
 	return s;
@@ -304,6 +305,7 @@ sg_tcp_stack_destroy(struct sg_tcp_stack *s)
 
 	if (s == NULL)
 		return;
+	tcp_pub_detach(s);
 	for (uint32_t i = 0; i <= s->table_mask; i++) {
 		for (struct tcp_hnode *h = s->table[i]; h != NULL; h = h->hnext) {
 			if (h->kind == TCP_HN_CONN)
@@ -677,6 +679,8 @@ sg_tcp_stack_timers(struct sg_tcp_stack *s)
 		tcp_tw_free(s, tw);
 		fired++;
 	}
+	if (s->now_ns >= s->pub_next_ns)
+		tcp_pub_publish(s);
 	tcp_leave(s);
 	return fired;
 }
