@@ -80,6 +80,8 @@ struct sg_io_stream {
 	int fd;			/* kernel */
 	uint32_t epoll_events;	/* kernel: what is registered */
 	void *tconn;		/* dpdk: the TCP connection */
+	bool in_retry;		/* dpdk: output waits for mbufs */
+	TAILQ_ENTRY(sg_io_stream) retry_link; /* dpdk */
 };
 
 TAILQ_HEAD(io_stream_list, sg_io_stream);
@@ -109,6 +111,11 @@ struct io_transport {
 	/* release transport resources; abort: RST where possible */
 	void (*release)(struct sg_io_stream *s, bool abort);
 	void (*pause_read)(struct sg_io_stream *s, bool pause);
+	/* optional: after every stream's write, once per flush */
+	void (*flush)(struct sg_io_worker *w);
+	/* optional: the pool figures sg_io_worker_mbufs() reports */
+	void (*mbufs)(const struct sg_io_worker *w, unsigned *avail,
+		      unsigned *size);
 };
 
 struct sg_io_worker {

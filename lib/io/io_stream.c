@@ -544,6 +544,8 @@ sg_io_worker_flush(struct sg_io_worker *w)
 		}
 		io_stream_check_writable(s);
 	}
+	if (w->t->flush != NULL)
+		w->t->flush(w);
 	io_graveyard_flush(w);
 	return written;
 }
@@ -551,6 +553,10 @@ sg_io_worker_flush(struct sg_io_worker *w)
 void
 sg_io_worker_mbufs(const struct sg_io_worker *w, unsigned *avail, unsigned *size)
 {
+	if (w->t->mbufs != NULL) {
+		w->t->mbufs(w, avail, size);
+		return;
+	}
 	*avail = rte_mempool_avail_count(w->conf.pool);
 	*size = w->conf.pool->size;
 }

@@ -52,6 +52,7 @@
 #include <rte_mbuf.h>
 
 #include "sg_common.h"
+#include "sg_tcp.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -60,6 +61,7 @@ extern "C" {
 struct sg_io_worker;
 struct sg_io_stream;
 struct sg_io_listener;
+struct sg_net_port;
 
 enum sg_io_mode {
 	SG_IO_KERNEL = 0,
@@ -91,6 +93,27 @@ struct sg_io_stream_cbs {
 typedef void (*sg_io_accept_cb)(struct sg_io_listener *l, void *arg,
 				struct sg_io_stream *s);
 
+/*
+ * DPDK mode: what every worker of one port shares. The main lcore starts
+ * the port (sg_net_port_init() with one worker per io worker) and passes
+ * the same conf to each sg_io_worker_create(); each worker then creates,
+ * on its own lcore, the port's net worker number conf.index and its own
+ * TCP stack.
+ *
+ * In `tcp`, the transport fills pool (the io worker's pool: send buffers
+ * and segments), ip_output, port_owned and ctx (lib/net), mss (from the
+ * port MTU when 0), rx_buf_len (the RX pool's data room when 0) and
+ * tx_cksum_offload (from the port's capabilities); everything else is
+ * taken as given (zero: lib/tcp's defaults). Ports, addresses: network
+ * order.
+ */
+struct sg_io_dpdk_conf {
+	struct sg_net_port *port;	/* started, one worker per io worker */
+	uint32_t ip;			/* our address on the port */
+	uint32_t syn_backlog;		/* half-open per listener [0: 128] */
+	struct sg_tcp_conf tcp;
+};
+
 struct sg_io_worker_conf {
 	enum sg_io_mode mode;
 	unsigned lcore;			/* the lcore that runs this worker */
@@ -98,13 +121,16 @@ struct sg_io_worker_conf {
 	struct rte_mempool *pool;	/* mbufs for input and output */
 	uint32_t max_streams;		/* accepted + connected, at most */
 	uint32_t read_burst;		/* mbufs per read (kernel mode) */
-	void *dpdk;			/* DPDK mode: the worker's net/tcp context */
+	const struct sg_io_dpdk_conf *dpdk; /* DPDK mode only; must outlive
+					     * the worker */
 };
 
 /*
  * Creates the worker for the calling lcore. Returns NULL with rte_errno
- * set: EINVAL (bad conf), ENOMEM, ENOTSUP (mode not built), or the errno
- * of the failed system call.
+ * set: EINVAL (bad conf; in DPDK mode also no dpdk conf, no port, ip 0,
+ * or TCP settings lib/tcp refuses), EEXIST (DPDK: that net worker
+ * exists already), ENOMEM, ENOTSUP (mode not built), or the errno of the
+ * failed system call.
  */
 struct sg_io_worker *sg_io_worker_create(const struct sg_io_worker_conf *conf);
 
@@ -115,6 +141,13 @@ void sg_io_worker_destroy(struct sg_io_worker *w);
  * Waits at most `max_wait_ns` for events (0: only what is ready now) and
  * runs their callbacks. Returns the number of events handled (>= 0) or
  * -errno on a failure of the transport itself.
+ *
+ * DPDK mode: one receive step (rx burst, steering, ARP/IPv4/ICMP, TCP
+ * input), the TCP timers and the port's timers. A NIC queue cannot wake
+ * a sleeper, so "waiting" is polling with short sleeps that grow with
+ * the time already spent idle (none during the first 50 us after
+ * traffic, at most an eighth of the idle time so far), never past the
+ * next TCP timer.
  */
 int sg_io_worker_poll(struct sg_io_worker *w, uint64_t max_wait_ns);
 
@@ -124,15 +157,24 @@ uint64_t sg_io_worker_now(const struct sg_io_worker *w);
 
 /* Writes the pending output of every stream that has some: one write
  * (writev / TCP send) per stream. Returns the number of streams
- * written. */
+ * written. DPDK mode: then TCP's output of this iteration (data, ACKs,
+ * retransmissions: sg_tcp_stack_flush()) and one tx burst.
+ *
+ * DPDK mode hands output to TCP within its send buffer (tcp.snd_buf);
+ * the rest stays queued here (sg_io_backlog()) until acknowledgements
+ * make room. Mbufs at least half full move to TCP without a copy; the
+ * bytes of emptier ones are copied into TCP's queue, so a peer that
+ * stops reading pins at most about twice snd_buf of mbuf memory. */
 unsigned sg_io_worker_flush(struct sg_io_worker *w);
 
 /*
  * Listens on addr (IPv4, port in network order). With several workers,
  * each calls this for the same address: kernel mode uses SO_REUSEPORT so
  * the kernel spreads connections; DPDK mode gets the flows the NIC
- * steers to this worker's queue. Returns 0 and *out, or -errno
- * (-EADDRINUSE, -EACCES, -ENOMEM...).
+ * steers to this worker's queue (or software-steers to it). Returns 0
+ * and *out, or -errno (-EADDRINUSE, -EACCES, -ENOMEM...; DPDK mode:
+ * -EINVAL for port 0, -EADDRNOTAVAIL for an address that is neither
+ * 0.0.0.0 nor the port's).
  */
 int sg_io_listen(struct sg_io_worker *w, const struct sockaddr_in *addr,
 		 int backlog, sg_io_accept_cb cb, void *arg,
@@ -204,8 +246,20 @@ void sg_io_worker_stats(const struct sg_io_worker *w, struct sg_io_stats *st);
 
 /* Free and total mbufs of the worker's pool: received data waiting to be
  * used and queued output both hold mbufs, so callers watch this to shed
- * the connections that hold the most before the pool runs dry. */
+ * the connections that hold the most before the pool runs dry. DPDK
+ * mode: received data lives in the port's RX pool instead, so the
+ * figures are those of whichever of the two pools has the smaller free
+ * share. */
 void sg_io_worker_mbufs(const struct sg_io_worker *w, unsigned *avail, unsigned *size);
+
+/*
+ * DPDK mode: registers the telemetry commands <prefix>/port (lib/net:
+ * device counters, drops, xstats) and <prefix>/tcp (lib/tcp: connections
+ * by state and every counter, plus lib/net's software-steered packets
+ * and RSS mismatches as "steered_packets" and "rss_mismatches"), both
+ * summed over the port's workers. Main lcore. Returns 0 or -errno.
+ */
+int sg_io_dpdk_register_telemetry(struct sg_net_port *port, const char *prefix);
 
 #ifdef __cplusplus
 }
