@@ -15,6 +15,10 @@
  *
  * Kernel mode runs under EAL too (--no-huge --no-pci), so lcores, rings,
  * RCU, mempools and the telemetry socket are the same in both modes.
+ * DPDK mode adds, on the main lcore after rte_eal_init, the port (lib/net:
+ * one queue pair and one net worker per io worker) and the shared
+ * struct sg_io_dpdk_conf each worker's io transport starts its TCP stack
+ * from; the port closes after the workers are destroyed.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -28,6 +32,7 @@
 #include <string.h>
 #include <time.h>
 #include <dirent.h>
+#include <sys/random.h>
 #include <unistd.h>
 
 #include <rte_eal.h>
@@ -39,6 +44,7 @@
 #include "sg_build_config.h"
 #include "sg_config.h"
 #include "sg_io.h"
+#include "sg_net.h"
 #include "sg_proxy.h"
 #include "sg_telemetry.h"
 #include "runtime.h"
@@ -56,6 +62,7 @@ on_signal(int sig)
 struct worker_ctx {
 	struct sg_proxy *proxy;
 	const struct sg_config *cfg;
+	const struct sg_io_dpdk_conf *dpdk;	/* DPDK mode */
 	unsigned index;
 	unsigned lcore;
 	struct rte_mempool *pool;
@@ -75,6 +82,7 @@ worker_main(void *arg)
 		.pool = ctx->pool,
 		.max_streams = ctx->cfg->limits.max_clients + 4096,
 		.read_burst = 16,
+		.dpdk = ctx->dpdk,
 	};
 
 	ctx->io = sg_io_worker_create(&conf);
@@ -253,6 +261,75 @@ print_ready(const struct sg_config *cfg, unsigned nseeds)
 	fflush(stdout);
 }
 
+/*
+ * DPDK mode: the port from the io section and what every worker's TCP
+ * stack starts from. The RX pool holds what clients and backends sent
+ * until it is parsed and forwarded, so it gets a quarter of io.mbufs
+ * (at least lib/net's default); the worker pools (io.mbufs) hold output
+ * and TCP's send buffers.
+ */
+static int
+start_port(const struct sg_config *cfg, struct sg_net_port **port,
+	   struct sg_io_dpdk_conf *dc)
+{
+	const struct sg_config_io *io = &cfg->io;
+	struct sg_net_port_conf pc;
+	struct sg_tcp_conf *tc = &dc->tcp;
+	struct rte_ether_addr mac;
+	int rc;
+
+	memset(&pc, 0, sizeof(pc));
+	pc.port = io->port;
+	pc.n_workers = (uint16_t)io->workers;
+	pc.n_queues = (uint16_t)io->workers;
+	pc.rx_desc = (uint16_t)io->rx_desc;
+	pc.tx_desc = (uint16_t)io->tx_desc;
+	pc.mtu = (uint16_t)io->mtu;
+	pc.mbuf_data_size = (uint16_t)(io->mbuf_size + RTE_PKTMBUF_HEADROOM);
+	pc.rx_mbufs = SG_MAX(2u * io->rx_desc + 2048u, io->mbufs / 4);
+	pc.ip = io->address.addr.s_addr;
+	pc.prefix_len = io->address.prefix_len;
+	pc.gateway = io->gateway.text[0] != '\0' ? io->gateway.addr.s_addr : 0;
+	rc = sg_net_port_init(&pc, port);
+	if (rc != 0) {
+		fprintf(stderr, "shardgate: io.port %s: cannot start the port: %s\n", io->port,
+			strerror(-rc));
+		return rc;
+	}
+
+	memset(dc, 0, sizeof(*dc));
+	dc->port = *port;
+	dc->ip = pc.ip;
+	dc->syn_backlog = io->tcp.syn_backlog;
+	sg_tcp_conf_init(tc);
+	tc->max_conns = io->tcp.max_connections;
+	tc->rcv_buf = (uint32_t)io->tcp.rcv_buf;
+	tc->snd_buf = (uint32_t)io->tcp.snd_buf;
+	tc->rto_min_ns = io->tcp.min_rto_ns;
+	tc->rto_max_ns = io->tcp.max_rto_ns;
+	/* lib/tcp reads 0 as "its default": 1 ns is "at the next tick" */
+	tc->delack_ns = io->tcp.delayed_ack_ns != 0 ? io->tcp.delayed_ack_ns : 1;
+	tc->time_wait_ns = io->tcp.time_wait_ns != 0 ? io->tcp.time_wait_ns : 1;
+	tc->keepalive_idle_ns = io->tcp.keepalive_idle_ns;
+	tc->keepalive_intvl_ns = io->tcp.keepalive_interval_ns;
+	tc->keepalive_probes = io->tcp.keepalive_probes;
+	tc->no_syn_cookies = !io->tcp.syn_cookies;
+	/* RFC 6528 ISNs, RFC 6056 ports and SYN cookies need secret keys,
+	 * the same on every core */
+	if (getrandom(tc->isn_secret, sizeof(tc->isn_secret), 0) !=
+		    (ssize_t)sizeof(tc->isn_secret) ||
+	    getrandom(tc->cookie_secret, sizeof(tc->cookie_secret), 0) !=
+		    (ssize_t)sizeof(tc->cookie_secret)) {
+		fprintf(stderr, "shardgate: getrandom: %s\n", strerror(errno));
+		return -EIO;
+	}
+	sg_net_port_mac(*port, &mac);
+	printf("shardgate: port %s: %u queue%s, mac " RTE_ETHER_ADDR_PRT_FMT ", address %s\n",
+	       io->port, sg_net_port_queues(*port), sg_net_port_queues(*port) == 1 ? "" : "s",
+	       RTE_ETHER_ADDR_BYTES(&mac), io->address.text);
+	return 0;
+}
+
 /* EAL leaves its runtime directory (config, telemetry socket) behind;
  * a process that exits cleanly removes what it created. */
 static void
@@ -282,6 +359,8 @@ app_run(const struct sg_config *cfg)
 	struct worker_ctx *ctx = NULL;
 	struct sockaddr_in *seeds = NULL;
 	struct sg_proxy *proxy = NULL;
+	struct sg_net_port *port = NULL;
+	struct sg_io_dpdk_conf *dpdk = NULL;
 	struct eal_args *eal;
 	unsigned nseeds = 0, workers = cfg->io.workers;
 	int rc, exit_code = 0;
@@ -314,6 +393,17 @@ app_run(const struct sg_config *cfg)
 		exit_code = 1;
 		goto out;
 	}
+	if (cfg->io.mode == SG_CONFIG_IO_DPDK) {
+		dpdk = calloc(1, sizeof(*dpdk));
+		if (dpdk == NULL || start_port(cfg, &port, dpdk) != 0) {
+			exit_code = 1;
+			goto out;
+		}
+		rc = sg_io_dpdk_register_telemetry(port, cfg->telemetry.prefix);
+		if (rc != 0)
+			fprintf(stderr, "shardgate: port telemetry not registered: %s\n",
+				strerror(-rc));
+	}
 	proxy = sg_proxy_create(cfg, workers, seeds, nseeds);
 	if (proxy == NULL) {
 		fprintf(stderr, "shardgate: %s\n", rte_strerror(rte_errno));
@@ -337,6 +427,7 @@ app_run(const struct sg_config *cfg)
 		snprintf(name, sizeof(name), "sg_mbuf_%u", i);
 		ctx[i].proxy = proxy;
 		ctx[i].cfg = cfg;
+		ctx[i].dpdk = dpdk;
 		ctx[i].index = i;
 		ctx[i].lcore = lcore;
 		ctx[i].pool = rte_pktmbuf_pool_create(name, cfg->io.mbufs, 256, 0,
@@ -402,6 +493,10 @@ app_run(const struct sg_config *cfg)
 	}
 out:
 	sg_proxy_destroy(proxy);
+	/* after the workers (their net workers), before the pools: the TX
+	 * rings may still hold segments from them */
+	sg_net_port_close(port);
+	free(dpdk);
 	if (ctx != NULL) {
 		for (unsigned i = 0; i < workers; i++)
 			rte_mempool_free(ctx[i].pool);
