@@ -307,6 +307,7 @@ struct sg_tcp_stack {
 	struct sg_tcp_conf conf;
 	uint64_t now_ns;		/* refreshed at each entry point */
 	uint64_t tsc_hz;
+	uint64_t tsc_mult;		/* ns per cycle, 32.32 fixed point */
 	unsigned depth;			/* nesting of entry points */
 
 	struct tcp_hnode **table;

@@ -159,10 +159,10 @@ tcp_clock(struct sg_tcp_stack *s)
 	if (s->conf.now_ns != NULL) {
 		now = s->conf.now_ns(s->conf.ctx);
 	} else {
-		uint64_t cyc = rte_get_tsc_cycles();
-
-		now = cyc / s->tsc_hz * SG_NS_PER_S +
-		      cyc % s->tsc_hz * SG_NS_PER_S / s->tsc_hz;
+		/* ns = cycles * (1e9 / hz) in 32.32 fixed point: one
+		 * multiply instead of two 64-bit divisions, on every entry */
+		now = (uint64_t)(((unsigned __int128)rte_get_tsc_cycles() *
+				  s->tsc_mult) >> 32);
 	}
 	/* Never step back: deadlines compare against it. */
 	if (now > s->now_ns)
@@ -215,6 +215,7 @@ sg_tcp_stack_create(const struct sg_tcp_conf *conf)
 	s->tsc_hz = rte_get_tsc_hz();
 	if (s->tsc_hz == 0)
 		s->tsc_hz = 1;
+	s->tsc_mult = (uint64_t)(((unsigned __int128)SG_NS_PER_S << 32) / s->tsc_hz);
 
 	nb = 64;
 	while (nb < s->conf.max_conns + s->conf.max_time_wait && nb < (1u << 26))
