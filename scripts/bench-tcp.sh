@@ -25,6 +25,8 @@
 #            server's heap and mbufs per connection (dpdk: that is all
 #            of the connection's state; kernel: plus the kernel's socket
 #            memory, from /proc/meminfo Slab, per socket)
+# For scale, bench_tcp runs lib/tcp alone: two stacks on one core joined
+# by an in-process FIFO (no NIC, no system calls).
 # The worker thread's CPU time is split into user (our code, and busy
 # polling) and system (for dpdk: the TAP PMD's read()/writev() per frame
 # and the kernel work they trigger, which is what the TAP path costs; a
@@ -37,6 +39,7 @@ secs=${2:-5}
 here=$(cd "$(dirname "$0")/.." && pwd)
 echo_bin="$here/$build/tests/dpdk/io_echo"
 load="$here/$build/tests/bench/tcp_load"
+stack_bench="$here/$build/tests/bench/bench_tcp"
 tel="$here/tests/dpdk/io_clients.py"
 py=/usr/bin/python3
 IDLE=10000
@@ -239,12 +242,17 @@ for mode in dpdk kernel kernel1500; do
 	stop_server
 done
 
+echo "== lib/tcp alone (bench_tcp)"
+taskset -c "$scpu" "$stack_bench" 10000 256 50 >"$tmp/stack" 2>&1
+grep -E 'handshakes|conn object|stack share|request/response|bulk' "$tmp/stack"
+
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "-" }'; }
 row() {	# row LABEL KEY: the three figures and DPDK / kernel
 	echo "| $1 | ${R[dpdk.$2]:-} | ${R[kernel.$2]:-} | ${R[kernel1500.$2]:-} | $(ratio "${R[dpdk.$2]:-0}" "${R[kernel.$2]:-0}") |"
 }
 
 echo
+echo "load average at the end: $(cut -d' ' -f1-3 /proc/loadavg) (the machine is shared: figures vary run to run)"
 echo "| test (server: 1 worker core) | DPDK over TAP | kernel loopback | kernel loopback, MTU 1500, no TSO/GSO | DPDK / kernel |"
 echo "| --- | --- | --- | --- | --- |"
 row "echo throughput, 1 conn, 256 KiB writes (Gbit/s)" gbps
@@ -262,3 +270,10 @@ done
 for t in stream rr connect; do
 	echo "| TAP frames in $t (warm-up included); worker system time per frame (ns) | ${R[dpdk.$t.frames]:-} ; ${R[dpdk.$t.sys_ns_per_frame]:-} | | | |"
 done
+echo
+echo "| lib/tcp alone, two stacks on one core, no NIC (bench_tcp) | |"
+echo "| --- | --- |"
+echo "| bulk payload, sender + receiver | $(sed -n 's/^bulk *\([0-9.]* Gbit\/s\).*/\1/p' "$tmp/stack") |"
+echo "| request/response (10 000 conns) | $(sed -n 's/^request\/response *\([0-9]*\) .*/\1/p' "$tmp/stack") per s |"
+echo "| handshakes | $(sed -n 's/.*(handshakes \([0-9]*\/s\)).*/\1/p' "$tmp/stack") |"
+echo "| connection object + stack share | $(sed -n 's/^conn object *\([0-9]*\).*/\1/p' "$tmp/stack") + $(sed -n 's/^stack share per conn *\([0-9]*\).*/\1/p' "$tmp/stack") B |"
