@@ -16,13 +16,14 @@
 #      SIGCONT every byte arrives intact;
 #   3. direct, 2 workers on the one TAP queue: connections spread by flow
 #      owner and software steering (checked in /shardgate/tcp);
-#   4. faulty link: the TAP sits in a relay namespace and the clients
-#      behind a veth pair; io_relay.py drops, delays, reorders,
-#      duplicates and corrupts frames both ways (this kernel has no
-#      sch_netem, so `tc netem` cannot do it): 1 % then 5 % loss with the
-#      rest, echo intact; then a 100 % black hole: the stack gives the
-#      connections up with -ETIMEDOUT in time, and once the wire heals
-#      the kernel clients meet a RST (ECONNRESET).
+#   4. faulty link: the TAP sits in a link namespace and the clients
+#      behind a veth pair; frames are dropped, delayed, reordered,
+#      duplicated and corrupted both ways: by `tc netem` on both sides of
+#      a bridge when the kernel has sch_netem, else by io_relay.py, which
+#      does the same in userspace (IO_TAP_LINK=netem|relay forces one):
+#      1 % then 5 % loss with the rest, echo intact; then a 100 % black
+#      hole: the stack gives the connections up with -ETIMEDOUT in time,
+#      and once the wire heals the kernel clients meet a RST.
 # Exit 0 pass, 1 fail, 77 skipped (not root, no TUN, no ip).
 set -u
 
@@ -48,6 +49,7 @@ tap=sgio$tag
 tmp=$(mktemp -d)
 pid=""
 relay_pid=""
+link=relay
 bg_pids=()
 fails=0
 PORT=7000
@@ -143,7 +145,34 @@ direct_net() {
 	ip -n "$nsc" link set "$tap" up || exit 1
 }
 
-# TAP -> relay namespace, veth pair -> clients' namespace.
+# The link namespace impairs frames with tc netem, when the kernel has it.
+netem_works() {
+	[ "${IO_TAP_LINK:-}" = relay ] && return 1
+	[ "${IO_TAP_LINK:-}" = netem ] && return 0
+	ip netns exec "$nsr" tc qdisc add dev lo root netem delay 1ms 2>/dev/null || return 1
+	ip netns exec "$nsr" tc qdisc del dev lo root 2>/dev/null
+	return 0
+}
+
+# set_profile "loss=P delay_ms=D jitter_ms=J reorder=P dup=P corrupt=P":
+# io_relay.py reads the file; for netem the same words become qdiscs on
+# both bridge ports (each impairs the frames leaving towards its side).
+set_profile() {
+	echo "$1" >"$tmp/profile"
+	[ "$link" = netem ] || return 0
+	local args
+	args=$(echo "$1" | awk '{ for (i = 1; i <= NF; i++) { split($i, kv, "="); v[kv[1]] = kv[2] } }
+		END { printf "loss %g%% delay %gms %gms reorder %g%% duplicate %g%% corrupt %g%%",
+			v["loss"] * 100, v["delay_ms"], v["jitter_ms"], v["reorder"] * 100,
+			v["dup"] * 100, v["corrupt"] * 100 }')
+	for dev in "$tap" vr$tag; do
+		# shellcheck disable=SC2086
+		ip netns exec "$nsr" tc qdisc replace dev "$dev" root netem $args ||
+			{ echo "FAIL tc netem $args on $dev"; fails=$((fails + 1)); }
+	done
+}
+
+# TAP -> link namespace, veth pair -> clients' namespace.
 relay_net() {
 	ip netns add "$nsr" || exit 1
 	ip netns add "$nsc" || exit 1
@@ -163,6 +192,20 @@ relay_net() {
 	# a healed wire should meet the kernel's next retransmission soon
 	ip netns exec "$nsc" sysctl -qw net.ipv4.tcp_rto_max_ms=1000 2>/dev/null
 	: >"$tmp/profile"
+	if netem_works; then
+		link=netem
+		ip -n "$nsr" link add br$tag type bridge || exit 1
+		# the TAP's kernel side carries the stack's own MAC; a bridge
+		# would take that address as its own and never forward it
+		ip -n "$nsr" link set "$tap" address 02:00:5e:10:00:01
+		ip -n "$nsr" link set "$tap" master br$tag
+		ip -n "$nsr" link set vr$tag master br$tag
+		ip -n "$nsr" link set br$tag up
+		echo "link: bridge with tc netem on both ports"
+		return 0
+	fi
+	link=relay
+	echo "link: io_relay.py (no sch_netem in this kernel)"
 	ip netns exec "$nsr" "$py" "$relay" "$tap" vr$tag "$tmp/profile" --seconds 280 \
 		>"$tmp/relay.out" 2>&1 &
 	relay_pid=$!
@@ -285,21 +328,21 @@ del_net
 echo "== faulty link (userspace relay, both directions)"
 start_echo faults 1 --rto-max 1000 --data-retries 6
 relay_net
-echo "loss=0.01 delay_ms=3 jitter_ms=1 reorder=0.05 dup=0.01 corrupt=0.005" >"$tmp/profile"
+set_profile "loss=0.01 delay_ms=3 jitter_ms=1 reorder=0.05 dup=0.01 corrupt=0.005"
 run_clients loss1 echo --conns 50 --min-bytes 1 --max-bytes 524288 --seed 31 --timeout 120
 check "1% loss, reorder, dup, corrupt, delay: $(summary loss1)" grep -q "^SUMMARY ok=50 failed=0" "$tmp/loss1"
-echo "loss=0.05 delay_ms=3 jitter_ms=2 reorder=0.05 dup=0.02 corrupt=0.01" >"$tmp/profile"
+set_profile "loss=0.05 delay_ms=3 jitter_ms=2 reorder=0.05 dup=0.02 corrupt=0.01"
 run_clients loss5 echo --conns 30 --min-bytes 1 --max-bytes 262144 --seed 32 --timeout 120
 check "5% loss, reorder, dup, corrupt, delay: $(summary loss5)" grep -q "^SUMMARY ok=30 failed=0" "$tmp/loss5"
 
 # black hole: two streaming clients, then nothing passes
-: >"$tmp/profile"
+set_profile ""
 ip netns exec "$nsc" "$py" "$clients" stream --host 198.18.0.2 --port $PORT \
 	--conns 2 --seconds 60 --chunk-max 8192 --seed 33 --timeout 75 >"$tmp/hole" 2>&1 &
 cpid=$!
 bg_pids+=("$cpid")
 sleep 2
-echo "loss=1" >"$tmp/profile"
+set_profile "loss=1"
 t0=$(date +%s%N)
 gone=0
 for _ in $(seq 300); do
@@ -312,7 +355,7 @@ secs=$(( (t1 - t0) / 1000000000 ))
 # RTO 200 ms doubling to the 1 s cap, 6 retries: about 5 s
 check "black hole: the stack gave up both connections (-ETIMEDOUT) in ${secs} s <= 15 s" \
 	[ "$gone" -ge 2 ] && [ "$secs" -le 15 ]
-: >"$tmp/profile"
+set_profile ""
 wait "$cpid"
 resets=$(grep -c 'err=ECONNRESET' "$tmp/hole")
 check "healed wire: both kernel clients got a RST (ECONNRESET): $resets, after $(awk '/^client/ { sub("t=", "", $9); print $9 "s" }' "$tmp/hole" | tr '\n' ' ')" \
@@ -320,12 +363,16 @@ check "healed wire: both kernel clients got a RST (ECONNRESET): $resets, after $
 stop_pid "$relay_pid"
 relay_pid=""
 stop_echo faults
-echo "$(grep '^relay' "$tmp/relay.out" | tail -1)"
+[ "$link" = relay ] && grep '^relay' "$tmp/relay.out" | tail -1
 for f in loss1 loss5; do
 	check "server received what each $f client sent: $("$py" "$clients" match "$tmp/faults.out" "$tmp/$f" | tail -1)" \
 		"$py" "$clients" match "$tmp/faults.out" "$tmp/$f"
 done
-rcorrupt=$(sed -n 's/.*corrupt=\([0-9]*\).*/\1/p' "$tmp/relay.out" | tail -1)
+if [ "$link" = relay ]; then
+	rcorrupt=$(sed -n 's/.*corrupt=\([0-9]*\).*/\1/p' "$tmp/relay.out" | tail -1)
+else
+	rcorrupt=1	# netem keeps no count we can read after the fact
+fi
 bad=$(( $(stat faults tcp cksum_errors) + $(stat faults net drop_ip_cksum) + $(stat faults net drop_ip_len) + \
 	$(stat faults net drop_eth_dst) + $(stat faults net drop_ip_not_ours) + $(stat faults tcp bad_segments) ))
 echo "tcp: retransmits $(stat faults tcp retransmits), fast $(stat faults tcp fast_retransmits)," \
