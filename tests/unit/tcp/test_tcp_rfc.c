@@ -2607,7 +2607,80 @@ test_writable_watermarks(void)
 	pair_fini(&p);
 }
 
+/* sg_tcp_write(): what snd_buf allows, a short count when full (not an
+ * error, not sticky), -EPIPE once the connection stops sending. */
+static void
+test_write_within_snd_buf(void)
+{
+	enum { TOTAL = 100000, SNDBUF = 65536 };
+	static uint8_t buf[TOTAL];
+	struct pair p;
+	struct sim *s = &p.s;
+	struct sg_tcp_conn *c;
+
+	pair_init(&p, 64);
+	s->conf[1].snd_buf = SNDBUF;
+	pair_start(&p, 0, 0);
+	p.e[0].expect = TOTAL;
+	CU_ASSERT_TRUE(sim_run(s, S_, pair_connected));
+	c = p.e[1].c;
+	for (unsigned i = 0; i < TOTAL; i++)
+		buf[i] = ep_pattern(22, i);
+	CU_ASSERT_EQUAL(sg_tcp_send_space(c), SNDBUF);
+	CU_ASSERT_EQUAL(sg_tcp_write(c, buf, TOTAL), SNDBUF);
+	CU_ASSERT_EQUAL(sg_tcp_send_space(c), 0);
+	CU_ASSERT_EQUAL(sg_tcp_backlog(c), SNDBUF);
+	CU_ASSERT_EQUAL(sg_tcp_write(c, buf + SNDBUF, 10), 0);
+	CU_ASSERT_EQUAL(sg_tcp_sink(c)->err, 0);
+	/* small writes coalesce into the queue's tail mbuf */
+	sim_run_for(s, S_);
+	CU_ASSERT_EQUAL(sg_tcp_backlog(c), 0);
+	CU_ASSERT_EQUAL(sg_tcp_send_space(c), SNDBUF);
+	{
+		unsigned before = pool_in_use();
+
+		for (unsigned off = SNDBUF; off < TOTAL; off += 100)
+			CU_ASSERT_EQUAL(sg_tcp_write(c, buf + off, SG_MIN(100u, TOTAL - off)),
+					(int)SG_MIN(100u, TOTAL - off));
+		CU_ASSERT(pool_in_use() - before <= (TOTAL - SNDBUF) / 1500 + 2);
+	}
+	sim_run_for(s, S_);
+	CU_ASSERT_EQUAL(p.e[0].got, TOTAL);
+	CU_ASSERT_EQUAL(p.e[0].mismatches, 0);
+	sg_tcp_shutdown(c);
+	CU_ASSERT_EQUAL(sg_tcp_write(c, buf, 10), -EPIPE);
+	CU_ASSERT_EQUAL(sg_tcp_send_space(c), 0);
+	pair_fini(&p);
+}
+
+/* Counters reach other threads through sg_tcp_stats_total(): both
+ * stacks publish within a millisecond, and leave when destroyed. */
+static void
+test_stats_published(void)
+{
+	struct sg_tcp_stats t;
+	struct pair p;
+	struct sim *s = &p.s;
+
+	CU_ASSERT_EQUAL(sg_tcp_stats_total(&t), 0);
+	pair_init(&p, 65);
+	pair_start(&p, 3000, 5000);
+	CU_ASSERT_TRUE(sim_run(s, S_, pair_connected));
+	sim_run_for(s, S_);
+	CU_ASSERT_EQUAL(sg_tcp_stats_total(&t), 2);
+	CU_ASSERT_EQUAL(t.active_opens, 1);
+	CU_ASSERT_EQUAL(t.passive_opens, 1);
+	CU_ASSERT_EQUAL(t.bytes_in, 8000);
+	CU_ASSERT_EQUAL(t.conns_by_state[SG_TCP_ESTABLISHED], 2);
+	CU_ASSERT_EQUAL(t.segs_in, ST(s, 0)->segs_in + ST(s, 1)->segs_in);
+	pair_fini(&p);
+	CU_ASSERT_EQUAL(sg_tcp_stats_total(&t), 0);
+	CU_ASSERT_EQUAL(t.active_opens, 0);
+}
+
 const struct sg_unit_test memory_tests[] = {
+	{ "sg_tcp_write stays within snd_buf", test_write_within_snd_buf },
+	{ "counters published for other threads", test_stats_published },
 	{ "slow reader: receive memory bounded", test_slow_reader_memory_bounded },
 	{ "tiny segments capped by memory", test_tiny_segments_capped },
 	{ "idle connection holds no mbufs", test_idle_connection_holds_nothing },
