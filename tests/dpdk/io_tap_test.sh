@@ -124,6 +124,7 @@ stop_echo() {	# stop_echo NAME: SIGTERM, wait for END
 	local rc=$?
 	pid=""
 	check "$name: io_echo exited cleanly" [ "$rc" = 0 ]
+	check "$name: no sanitizer report" sh -c "! grep -q 'runtime error\|Sanitizer' '$tmp/$name.err'"
 	grep -q '^END' "$tmp/$name.out" || { echo "FAIL $name: no END"; fails=$((fails + 1)); }
 }
 

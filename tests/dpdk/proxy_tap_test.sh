@@ -155,6 +155,7 @@ wait "$pid"
 rc=$?
 pid=""
 check "shardgate stopped cleanly" [ "$rc" = 0 ]
+check "no sanitizer report" sh -c "! grep -q 'runtime error\|Sanitizer' '$tmp/err'"
 grep -q 'shardgate: stopped' "$tmp/out" || { echo "FAIL no 'stopped'"; fails=$((fails + 1)); }
 
 if [ "$fails" -ne 0 ]; then
