@@ -9,6 +9,10 @@
 #   dpdk    --vdev=net_tap0 whose kernel side is moved into a namespace
 #           created here (198.18.0.1 there, 198.18.0.2 the stack); the
 #           worker busy-polls, as a DPDK core does;
+#   afpacket  the same stack on --vdev=net_af_packet0 over a veth pair
+#           (mmap'd packet rings: no system call per received frame, one
+#           per transmitted burst), both ends in namespaces: the same
+#           stack behind a cheaper virtual NIC, to show what the TAP costs;
 #   kernel  the same program on lib/io's kernel transport (epoll) on
 #           127.0.0.1 in this namespace (loopback: 64 KiB MTU, and TSO/GSO
 #           carry up to 64 KiB per packet);
@@ -52,6 +56,7 @@ ulimit -n "$(ulimit -Hn)"
 
 tag=$$
 ns=sgbench-$tag
+nsd=sgbenchd-$tag
 tap=sgb$tag
 tmp=$(mktemp -d)
 pid=""
@@ -66,6 +71,7 @@ cleanup() {
 		kill -KILL "$p" 2>/dev/null
 	done
 	ip netns del "$ns" 2>/dev/null
+	ip netns del "$nsd" 2>/dev/null
 	rm -rf "$tmp"
 }
 trap cleanup EXIT
@@ -73,9 +79,33 @@ trap 'exit 1' INT TERM
 
 declare -A R	# R[mode.key] = value
 
-start_server() {	# start_server dpdk|kernel
+client_sysctls() {	# short-lived connections need ports and TIME_WAIT reuse
+	ip netns exec "$1" sysctl -qw net.ipv6.conf.all.disable_ipv6=1
+	ip netns exec "$1" sysctl -qw net.ipv4.ip_local_port_range="10000 65000"
+	ip netns exec "$1" sysctl -qw net.ipv4.tcp_tw_reuse=1
+}
+
+start_server() {	# start_server dpdk|afpacket|kernel|kernel1500
 	local mode=$1
-	if [ "$mode" = dpdk ]; then
+	if [ "$mode" = afpacket ]; then
+		# the stack's end of the veth in a namespace of its own
+		ip netns add "$nsd"
+		ip netns add "$ns"
+		ip -n "$nsd" link add va$tag type veth peer name vb$tag netns "$ns"
+		ip netns exec "$nsd" sysctl -qw net.ipv6.conf.all.disable_ipv6=1
+		ip netns exec "$nsd" ethtool -K va$tag rx off tx off tso off gso off gro off >/dev/null 2>&1
+		ip -n "$nsd" link set va$tag up
+		client_sysctls "$ns"
+		ip netns exec "$ns" ethtool -K vb$tag tx off tso off gso off >/dev/null 2>&1
+		ip -n "$ns" addr add 198.18.0.1/24 dev vb$tag
+		ip -n "$ns" link set vb$tag up
+		ip -n "$ns" link set lo up
+		ip netns exec "$nsd" "$echo_bin" --no-huge -m 1024 --no-pci --file-prefix="sgb$tag" \
+			--lcores="0@0,1@$scpu" --log-level=3 \
+			--vdev="net_af_packet0,iface=va$tag,blocksz=4096,framesz=2048,framecnt=4096,qdisc_bypass=1" \
+			-- --port net_af_packet0 --ip 198.18.0.2/24 --listen $PORT --busy --no-crc \
+			--max-conns 20000 --mbufs 32767 >"$tmp/server.out" 2>"$tmp/server.err" &
+	elif [ "$mode" = dpdk ]; then
 		"$echo_bin" --no-huge -m 1024 --no-pci --file-prefix="sgb$tag" \
 			--lcores="0@0,1@$scpu" --vdev="net_tap0,iface=$tap" --log-level=3 -- \
 			--port net_tap0 --ip 198.18.0.2/24 --listen $PORT --busy --no-crc \
@@ -86,8 +116,7 @@ start_server() {	# start_server dpdk|kernel
 			ip netns add "$ns"
 			ip -n "$ns" link set lo mtu 1500 up
 			ip netns exec "$ns" ethtool -K lo tso off gso off gro off >/dev/null 2>&1
-			ip netns exec "$ns" sysctl -qw net.ipv4.ip_local_port_range="10000 65000"
-			ip netns exec "$ns" sysctl -qw net.ipv4.tcp_tw_reuse=1
+			client_sysctls "$ns"
 			in=(ip netns exec "$ns")
 		fi
 		"${in[@]}" "$echo_bin" --no-huge -m 512 --no-pci --file-prefix="sgb$tag" \
@@ -101,11 +130,13 @@ start_server() {	# start_server dpdk|kernel
 		sleep 0.1
 	done
 	grep -q '^LISTENING' "$tmp/server.out" || { cat "$tmp/server.err"; exit 1; }
-	if [ "$mode" = dpdk ]; then
+	if [ "$mode" = afpacket ]; then
+		host=198.18.0.2
+		run=(ip netns exec "$ns" taskset -c 0)
+		sleep 1
+	elif [ "$mode" = dpdk ]; then
 		ip netns add "$ns"
-		ip netns exec "$ns" sysctl -qw net.ipv6.conf.all.disable_ipv6=1
-		ip netns exec "$ns" sysctl -qw net.ipv4.ip_local_port_range="10000 65000"
-		ip netns exec "$ns" sysctl -qw net.ipv4.tcp_tw_reuse=1
+		client_sysctls "$ns"
 		ip link set "$tap" netns "$ns"
 		ip -n "$ns" addr add 198.18.0.1/24 dev "$tap"
 		ip -n "$ns" link set lo up
@@ -127,6 +158,7 @@ stop_server() {
 	wait "$pid" 2>/dev/null
 	pid=""
 	ip netns del "$ns" 2>/dev/null
+	ip netns del "$nsd" 2>/dev/null
 	sleep 1
 }
 
@@ -154,10 +186,10 @@ measure() {	# measure MODE TEST ARGS...: one tcp_load run
 	local c0 c1 f0=0 f1=0 hz
 	hz=$(getconf CLK_TCK)
 	read -r -a c0 <<<"$(cpu_ticks)"
-	[ "$mode" = dpdk ] && f0=$(port_frames)
+	[ "$mode" = dpdk ] || [ "$mode" = afpacket ] && f0=$(port_frames)
 	"${run[@]}" "$load" "$test" --host "$host" --port $PORT --seconds "$secs" "$@" \
 		>"$tmp/$mode.$test" 2>&1
-	[ "$mode" = dpdk ] && f1=$(port_frames)
+	[ "$mode" = dpdk ] || [ "$mode" = afpacket ] && f1=$(port_frames)
 	read -r -a c1 <<<"$(cpu_ticks)"
 	local line
 	line=$(grep '^RESULT' "$tmp/$mode.$test")
@@ -232,7 +264,7 @@ measure_idle() {	# measure_idle MODE
 	echo "$mode idle: $n1 streams; heap +$(( h1 - h0 )) B, mbufs +$(( b1 - b0 )), slab +$(( s1 - s0 )) KiB"
 }
 
-for mode in dpdk kernel kernel1500; do
+for mode in dpdk afpacket kernel kernel1500; do
 	echo "== $mode"
 	start_server "$mode"
 	measure "$mode" stream --conns 1 --size 262144
@@ -247,14 +279,14 @@ taskset -c "$scpu" "$stack_bench" 10000 256 50 >"$tmp/stack" 2>&1
 grep -E 'handshakes|conn object|stack share|request/response|bulk' "$tmp/stack"
 
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "-" }'; }
-row() {	# row LABEL KEY: the three figures and DPDK / kernel
-	echo "| $1 | ${R[dpdk.$2]:-} | ${R[kernel.$2]:-} | ${R[kernel1500.$2]:-} | $(ratio "${R[dpdk.$2]:-0}" "${R[kernel.$2]:-0}") |"
+row() {	# row LABEL KEY: the four figures and DPDK (TAP) / kernel
+	echo "| $1 | ${R[dpdk.$2]:-} | ${R[afpacket.$2]:-} | ${R[kernel.$2]:-} | ${R[kernel1500.$2]:-} | $(ratio "${R[dpdk.$2]:-0}" "${R[kernel.$2]:-0}") |"
 }
 
 echo
 echo "load average at the end: $(cut -d' ' -f1-3 /proc/loadavg) (the machine is shared: figures vary run to run)"
-echo "| test (server: 1 worker core) | DPDK over TAP | kernel loopback | kernel loopback, MTU 1500, no TSO/GSO | DPDK / kernel |"
-echo "| --- | --- | --- | --- | --- |"
+echo "| test (server: 1 worker core) | DPDK over TAP | DPDK over af_packet (veth) | kernel loopback | kernel loopback, MTU 1500, no TSO/GSO | TAP / kernel |"
+echo "| --- | --- | --- | --- | --- | --- |"
 row "echo throughput, 1 conn, 256 KiB writes (Gbit/s)" gbps
 row "request/response, 100 conns, 64 B (req/s)" rps
 row "  latency p50 (us)" p50
@@ -263,12 +295,12 @@ row "  latency p99.9 (us)" p999
 row "new connections per second, 32 in flight" cps
 row "idle established connection: server heap (B)" idle_heap
 row "idle established connection: mbufs held" idle_mbufs
-echo "| idle established connection: kernel slab per socket (B) | - | ${R[kernel.idle_slab]:-} | ${R[kernel1500.idle_slab]:-} | |"
+echo "| idle established connection: kernel slab per socket (B) | - | - | ${R[kernel.idle_slab]:-} | ${R[kernel1500.idle_slab]:-} | |"
 for t in stream rr connect; do
-	echo "| worker thread CPU in $t: user % / system % | ${R[dpdk.$t.user]:-} / ${R[dpdk.$t.sys]:-} | ${R[kernel.$t.user]:-} / ${R[kernel.$t.sys]:-} | ${R[kernel1500.$t.user]:-} / ${R[kernel1500.$t.sys]:-} | |"
+	echo "| worker thread CPU in $t: user % / system % | ${R[dpdk.$t.user]:-} / ${R[dpdk.$t.sys]:-} | ${R[afpacket.$t.user]:-} / ${R[afpacket.$t.sys]:-} | ${R[kernel.$t.user]:-} / ${R[kernel.$t.sys]:-} | ${R[kernel1500.$t.user]:-} / ${R[kernel1500.$t.sys]:-} | |"
 done
 for t in stream rr connect; do
-	echo "| TAP frames in $t (warm-up included); worker system time per frame (ns) | ${R[dpdk.$t.frames]:-} ; ${R[dpdk.$t.sys_ns_per_frame]:-} | | | |"
+	echo "| frames in $t (warm-up included); worker system time per frame (ns) | ${R[dpdk.$t.frames]:-} ; ${R[dpdk.$t.sys_ns_per_frame]:-} | ${R[afpacket.$t.frames]:-} ; ${R[afpacket.$t.sys_ns_per_frame]:-} | | | |"
 done
 echo
 echo "| lib/tcp alone, two stacks on one core, no NIC (bench_tcp) | |"
