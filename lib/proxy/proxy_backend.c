@@ -133,6 +133,7 @@ conn_write(struct backend_conn *c, struct req *r)
 	r->conn = c;
 	r->state = RQ_SENT;
 	r->sent_ns = w->now_ns;
+	req_hold_done(w, r);
 	TAILQ_INSERT_TAIL(&c->inflight, r, link);
 	c->ninflight++;
 	sg_tm_inc(w->tm, SG_TM_backend_requests);

@@ -150,7 +150,8 @@ struct req {
 	uint32_t part_index;
 	uint64_t start_ns;
 	uint64_t hold_deadline_ns;	/* set when first parked */
-	uint64_t parked_ns;
+	uint64_t parked_ns;		/* this park */
+	uint64_t held_since_ns;		/* first park; 0 when never parked */
 	uint64_t wire_end;		/* conn.queued after our bytes */
 	uint64_t sent_ns;
 	int64_t value;			/* integer replies (merges) */
@@ -410,6 +411,17 @@ void session_shed(struct session *sess);
 
 /* proxy_worker.c */
 void publish_status(struct sg_proxy_worker *w);
+
+/* A parked request leaves for good (sent, or failed): its whole hold,
+ * however many re-parks it took, is one sample. */
+static inline void
+req_hold_done(struct sg_proxy_worker *w, struct req *r)
+{
+	if (SG_UNLIKELY(r->held_since_ns != 0)) {
+		sg_telemetry_hist_record(&w->tm->hold, w->now_ns - r->held_since_ns);
+		r->held_since_ns = 0;
+	}
+}
 
 /* proxy_route.c */
 void route_request(struct session *sess, const struct sg_resp_request *rq);

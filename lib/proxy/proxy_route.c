@@ -31,6 +31,7 @@ req_fail(struct req *r, const char *msg)
 {
 	struct sg_sink sink;
 
+	req_hold_done(r->w, r);
 	r->reply.len = 0;
 	sg_membuf_sink(&r->reply, &sink);
 	sg_resp_write_error(&sink, msg, strlen(msg));
@@ -609,7 +610,11 @@ park(struct sg_proxy_worker *w, struct req *r)
 	TAILQ_INSERT_TAIL(&w->parked, r, link);
 	w->nparked++;
 	w->parked_bytes += r->wire.len;
-	sg_tm_inc(w->tm, SG_TM_parked);
+	if (r->held_since_ns == 0) {
+		/* counted once, however often it is retried and re-parked */
+		r->held_since_ns = w->now_ns;
+		sg_tm_inc(w->tm, SG_TM_parked);
+	}
 	sg_tm_gauge_add(w->tm, SG_TM_G_parked_now, 1);
 	r->timer.cb = hold_expired;
 	r->timer.arg = r;
@@ -628,7 +633,6 @@ unpark(struct sg_proxy_worker *w, struct req *r)
 	w->parked_bytes -= r->wire.len;
 	sg_tm_gauge_add(w->tm, SG_TM_G_parked_now, -1);
 	sg_timer_cancel(&w->wheel, &r->timer);
-	sg_telemetry_hist_record(&w->tm->hold, w->now_ns - r->parked_ns);
 	r->state = RQ_NEW;
 }
 

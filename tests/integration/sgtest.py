@@ -114,7 +114,9 @@ class Proxy:
                 if c.ping():
                     # wait for the topology too: a GET must succeed
                     c.get("sg-ready-probe")
-                    c.close()
+                    # close the probe's socket now, not at garbage collection
+                    # (it would count as a client closing mid-test)
+                    c.connection_pool.disconnect()
                     return
             except Exception:
                 pass
