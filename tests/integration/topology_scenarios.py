@@ -38,6 +38,7 @@ scenario while the cluster can still be made healthy.)
 import gc
 import json
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -508,7 +509,7 @@ class Crash(Scenario):
         self.topo.cluster.sh("kill-node", str(p))
         self.topo.members.discard(p)
         wait_role(self.topo, r, "primary")
-        self.notes["failover_s"] = time.monotonic() - t0
+        self.notes["failover_s"] = round(time.monotonic() - t0, 2)
         # the replica's promotion is seen; now the old primary comes back
         # with its node ID and rejoins as a replica of the new primary
         self.topo.cluster.sh("restart-node", str(p))
@@ -601,6 +602,63 @@ def ms(x):
     return "%.1f" % (x * 1e3)
 
 
+def common_checks(sc, ops, errors, unknown, dropped, mism, bad, lat, base, end,
+                  stats, want_cmds, fails):
+    """What every scenario asserts: the clients saw nothing but counted
+    unknown outcomes, and shardgate's figures agree with them."""
+    # what the clients saw
+    if errors:
+        fails.append("%d error replies reached clients, e.g. %s" % (len(errors), errors[:5]))
+    if unknown and not sc.allow_unknown:
+        fails.append("%d unknown-outcome errors in a scenario that must have none, e.g. %s"
+                     % (len(unknown), unknown[:3]))
+    if dropped:
+        fails.append("%d client connections dropped: %s" % (len(dropped), dropped[:5]))
+    if mism:
+        fails.append("%d reads disagreed with the acknowledged writes, e.g. %s"
+                     % (len(mism), mism[:5]))
+    if bad:
+        fails.append("%d keys in the cluster differ from the last acknowledged value, "
+                     "e.g. %s" % (len(bad), bad[:5]))
+    if ops < 1000:
+        fails.append("the load ran only %d operations" % ops)
+    # what shardgate says
+    d_unknown = delta(base, end, "errors_unknown_outcome")
+    if d_unknown != len(unknown):
+        fails.append("errors_unknown_outcome grew by %d, clients saw %d"
+                     % (d_unknown, len(unknown)))
+    for k in ("clients_closed", "errors_unavailable", "errors_backend",
+              "parked_timeouts", "errors_protocol", "errors_output_limit"):
+        if delta(base, end, k) != 0:
+            fails.append("%s grew by %d" % (k, delta(base, end, k)))
+    if delta(base, end, "clients_accepted") != CLIENTS:
+        fails.append("clients_accepted grew by %d, not %d"
+                     % (delta(base, end, "clients_accepted"), CLIENTS))
+    if end["clients"] != CLIENTS + 1:
+        fails.append("clients gauge %d, want %d" % (end["clients"], CLIENTS + 1))
+    # every command counted once: the load's and the monitor's INFOs
+    if delta(base, end, "commands") != want_cmds:
+        fails.append("commands grew by %d, clients sent %d"
+                     % (delta(base, end, "commands"), want_cmds))
+    for k in ("errors_unknown_outcome", "clients_closed", "parked", "redirects_moved",
+              "redirects_ask", "parked_timeouts"):
+        if stats.get(k) != end[k]:
+            fails.append("/shardgate/stats %s=%s but INFO says %s" % (k, stats.get(k), end[k]))
+    if sc.moves_slots and delta(base, end, "redirects_moved") + \
+            delta(base, end, "redirects_ask") == 0:
+        fails.append("slots moved under load but no MOVED/ASK was counted")
+    if sc.new_topology and end["topology_version"] <= base["topology_version"]:
+        fails.append("topology_version did not grow (%d)" % end["topology_version"])
+    # the proxy's own latency histograms must see the stalls clients saw
+    client_max = lat[-1] if lat else 0
+    proxy_max = max(end["latency_%s" % k]["max_us"] for k in ("read", "write")) / 1e6
+    sc.notes["shardgate_max_ms"] = round(proxy_max * 1e3, 1)
+    if client_max > 1.0 and proxy_max < client_max / 2:
+        fails.append("INFO latency max is %.3f s but clients waited up to %.3f s"
+                     % (proxy_max, client_max))
+    return client_max
+
+
 def run_scenario(topo, cls, results):
     sc = cls(topo)
     fails = []
@@ -659,51 +717,10 @@ def run_scenario(topo, cls, results):
         if fill_bad:
             fails.append("%d filler keys are missing or wrong after the change" % fill_bad)
 
-        # what the clients saw
-        if errors:
-            fails.append("%d error replies reached clients, e.g. %s" % (len(errors), errors[:5]))
-        if unknown and not sc.allow_unknown:
-            fails.append("%d unknown-outcome errors in a scenario that must have none, e.g. %s"
-                         % (len(unknown), unknown[:3]))
-        if dropped:
-            fails.append("%d client connections dropped: %s" % (len(dropped), dropped[:5]))
-        if mism:
-            fails.append("%d reads disagreed with the acknowledged writes, e.g. %s"
-                         % (len(mism), mism[:5]))
-        if bad:
-            fails.append("%d keys in the cluster differ from the last acknowledged value, "
-                         "e.g. %s" % (len(bad), bad[:5]))
-        if ops < 1000:
-            fails.append("the load ran only %d operations" % ops)
-        # what shardgate says
-        d_unknown = delta(base, end, "errors_unknown_outcome")
-        if d_unknown != len(unknown):
-            fails.append("errors_unknown_outcome grew by %d, clients saw %d"
-                         % (d_unknown, len(unknown)))
-        for k in ("clients_closed", "errors_unavailable", "errors_backend",
-                  "parked_timeouts", "errors_protocol", "errors_output_limit"):
-            if delta(base, end, k) != 0:
-                fails.append("%s grew by %d" % (k, delta(base, end, k)))
-        if delta(base, end, "clients_accepted") != CLIENTS:
-            fails.append("clients_accepted grew by %d, not %d"
-                         % (delta(base, end, "clients_accepted"), CLIENTS))
-        if end["clients"] != CLIENTS + 1:
-            fails.append("clients gauge %d, want %d" % (end["clients"], CLIENTS + 1))
-        # every command counted once: the load's and the monitor's INFOs
         want_cmds = ops + (mon.calls - base_calls)
-        if delta(base, end, "commands") != want_cmds:
-            fails.append("commands grew by %d, clients sent %d"
-                         % (delta(base, end, "commands"), want_cmds))
-        for k in ("errors_unknown_outcome", "clients_closed", "parked", "redirects_moved",
-                  "redirects_ask", "backend_disconnects", "parked_timeouts"):
-            if stats.get(k) != end[k]:
-                fails.append("/shardgate/stats %s=%s but INFO says %s" % (k, stats.get(k), end[k]))
-        if sc.moves_slots and delta(base, end, "redirects_moved") + \
-                delta(base, end, "redirects_ask") == 0:
-            fails.append("slots moved under load but no MOVED/ASK was counted")
-        if sc.new_topology and end["topology_version"] <= base["topology_version"]:
-            fails.append("topology_version did not grow (%d)" % end["topology_version"])
-        sc.notes["client_max_s"] = round(lat[-1] if lat else 0, 3)
+        client_max = common_checks(sc, ops, errors, unknown, dropped, mism, bad, lat,
+                                   base, end, stats, want_cmds, fails)
+        sc.notes["client_max_s"] = round(client_max, 3)
         sc.checks(px, base, end, fails)
         del sc.notes["client_max_s"]
 
@@ -750,6 +767,8 @@ def run_scenario(topo, cls, results):
 
 
 def main():
+    # meson's timeout sends SIGTERM: unwind, so the cluster and shardgate stop
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit("terminated"))
     want = os.environ.get("SG_TOPO_SCENARIOS")
     chosen = [c for c in SCENARIOS if not want or str(c.num) in want.split(",")]
     results = []
