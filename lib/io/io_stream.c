@@ -548,6 +548,13 @@ sg_io_worker_flush(struct sg_io_worker *w)
 	return written;
 }
 
+void
+sg_io_worker_mbufs(const struct sg_io_worker *w, unsigned *avail, unsigned *size)
+{
+	*avail = rte_mempool_avail_count(w->conf.pool);
+	*size = w->conf.pool->size;
+}
+
 uint64_t
 sg_io_worker_now(const struct sg_io_worker *w)
 {

@@ -202,6 +202,11 @@ struct sg_io_stats {
 
 void sg_io_worker_stats(const struct sg_io_worker *w, struct sg_io_stats *st);
 
+/* Free and total mbufs of the worker's pool: received data waiting to be
+ * used and queued output both hold mbufs, so callers watch this to shed
+ * the connections that hold the most before the pool runs dry. */
+void sg_io_worker_mbufs(const struct sg_io_worker *w, unsigned *avail, unsigned *size);
+
 #ifdef __cplusplus
 }
 #endif

@@ -406,6 +406,7 @@ struct sg_sink *session_local_sink(struct session *sess, struct req **r);
 void session_local_done(struct session *sess, struct req *r);
 void session_drain_all(struct sg_proxy_worker *w, bool force);
 void session_close_idle(struct session *sess);
+void session_shed(struct session *sess);
 
 /* proxy_worker.c */
 void publish_status(struct sg_proxy_worker *w);

@@ -393,6 +393,19 @@ session_destroy(struct session *sess)
 		free(sess);
 }
 
+/* The worker's buffers ran low and this client holds the most input. */
+void
+session_shed(struct session *sess)
+{
+	static const char msg[] = "-ERR shardgate: request too large for the proxy's "
+				  "buffers (raise io.mbufs or io.mbuf_size)\r\n";
+
+	inbuf_free(&sess->in);
+	sg_sink_write(sg_io_out(sess->s), msg, sizeof(msg) - 1);
+	sg_io_close(sess->s);
+	session_destroy(sess);
+}
+
 /* limits.idle_timeout: a client silent that long with nothing pending */
 void
 session_close_idle(struct session *sess)

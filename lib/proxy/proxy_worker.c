@@ -136,6 +136,34 @@ retry_parked(struct sg_timer *t, void *arg)
 		sg_timer_arm_at(&w->wheel, t, w->now_ns + w->cfg->cluster.retry_backoff_max_ns);
 }
 
+/*
+ * The mbuf pool is shared by every connection of the worker. When fewer
+ * than 1/16 of it are free, the client holding the most unparsed input
+ * (a huge or never-finished request) is told and closed, so the others
+ * keep flowing instead of everyone stalling on an empty pool.
+ */
+static void
+shed_if_starved(struct sg_proxy_worker *w)
+{
+	struct session *sess, *worst = NULL;
+	unsigned avail, size;
+
+	sg_io_worker_mbufs(w->io, &avail, &size);
+	if (avail >= size / 16)
+		return;
+	TAILQ_FOREACH(sess, &w->sessions, link) {
+		if (!sess->closing && (worst == NULL || sess->in.held > worst->in.held))
+			worst = sess;
+	}
+	if (worst == NULL || worst->in.held < 64 * 1024)
+		return;
+	PX_LOG(WARNING, "mbuf pool low (%u of %u free): closing client %llu holding "
+	       "%llu bytes of unfinished input\n", avail, size, (unsigned long long)worst->id,
+	       (unsigned long long)worst->in.held);
+	sg_tm_inc(w->tm, SG_TM_errors_starved);
+	session_shed(worst);
+}
+
 /* Every MAINTENANCE_NS: stuck backends, idle clients, published status. */
 static void
 maintenance(struct sg_timer *t, void *arg)
@@ -173,6 +201,7 @@ maintenance(struct sg_timer *t, void *arg)
 				session_close_idle(sess);
 		}
 	}
+	shed_if_starved(w);
 	backend_prune(w);
 	publish_status(w);
 	sg_timer_arm_at(&w->wheel, t, w->now_ns + MAINTENANCE_NS);

@@ -54,6 +54,7 @@ extern "C" {
 	X(errors_unavailable, "requests failed: no backend could serve them") \
 	X(errors_unknown_outcome, "writes whose outcome is unknown")          \
 	X(errors_output_limit, "clients closed over limits.output_limit")     \
+	X(errors_starved, "clients closed holding the most input when mbufs ran low") \
 	X(redirects_moved, "MOVED replies handled")                           \
 	X(redirects_ask, "ASK replies handled")                               \
 	X(retries_tryagain, "TRYAGAIN / CLUSTERDOWN / LOADING / MASTERDOWN retries") \

@@ -242,10 +242,10 @@ test_hostile_topologies(void)
 
 		CU_ASSERT_EQUAL(rc, -EINVAL);
 		CU_ASSERT_PTR_NULL(t);
-		if (strstr(err, cases[i].err_has) == NULL)
-			fprintf(stderr, "case %zu: error \"%s\" lacks \"%s\"\n", i, err,
-				cases[i].err_has);
-		CU_ASSERT_PTR_NOT_NULL(strstr(err, cases[i].err_has));
+		if (strstr(err, cases[i].err_has) == NULL) {
+			fprintf(stderr, "case %zu: error \"%s\" lacks the expected words\n", i, err);
+			CU_FAIL("error message");
+		}
 	}
 }
 
