@@ -31,9 +31,14 @@ every node agrees on the slots, every replica in sync) and asserts:
 and prints one summary line: errors, unknown outcomes, p99 / max latency of
 the operations that started during the change, the longest hold.
 
-Run: /usr/bin/python3 topology_scenarios.py   (SG_TOPO_SCENARIOS=1,5 runs a
-subset; every failed assertion is listed, and the run goes on with the next
-scenario while the cluster can still be made healthy.)
+Run: /usr/bin/python3 topology_scenarios.py (meson test topology-scenarios).
+  SG_TOPO_SCENARIOS=1,5    a subset
+  SG_BUILD_ROOT=build-asan the sanitizer build of shardgate (reports fail)
+  SG_TOPO_WORKERS=2        shardgate workers (default 1)
+  SG_TOPO_PACE=0           clients without a pause between operations
+  SG_TOPO_VERBOSE=1        shardgate's log after each scenario
+Every failed assertion is listed, and the run goes on with the next scenario
+while the cluster can still be made healthy.
 """
 import gc
 import json
@@ -598,6 +603,10 @@ SCENARIOS = [Reshard, ScaleOut, ScaleIn, PlannedFailover, Crash, ConnKills]
 
 # ------------------------------------------------------------ the runner
 
+# what an ASan/UBSan build of shardgate prints (SG_BUILD_ROOT=build-asan)
+SANITIZER_MARKS = ("runtime error:", "AddressSanitizer", "LeakSanitizer")
+
+
 def ms(x):
     return "%.1f" % (x * 1e3)
 
@@ -758,6 +767,10 @@ def run_scenario(topo, cls, results):
             mon.close()
         try:
             px.stop(expect_rc=0)
+            with open(px.out, errors="replace") as f:
+                found = [line for line in f if any(m in line for m in SANITIZER_MARKS)]
+            if found:
+                sgtest.fail("the sanitizers reported: %s" % "".join(found[:10]))
         except AssertionError as e:
             results.append((sc.num, sc.name, "shardgate exit", [str(e)]))
             log("  FAIL: %s" % e)
