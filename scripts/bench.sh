@@ -22,6 +22,8 @@
 #     --replicas N     replicas per primary in the cluster (default 0)
 #     --base-port P    first port (default 7500; uses P..P+22, never 7000-7005)
 #     --cpu C          CPU both proxies run on (default: the last CPU)
+#     --backend-connections N  shardgate's backend.connections (default:
+#                      shardgate's own default)
 #     --build DIR      meson build directory (default build)
 #     --out DIR        keep raw results, logs (and perf data) in DIR
 #     --profile        instead of the table: syscalls per request (perf
@@ -57,6 +59,7 @@ replicas=0
 base=7500
 cpu=$(( $(nproc) - 1 ))
 build=${SG_BUILD_DIR:-build}
+sg_conns=""
 out=""
 mode=table
 quick=0
@@ -75,11 +78,12 @@ while [ $# -gt 0 ]; do
 	--replicas) replicas=$2; shift 2 ;;
 	--base-port) base=$2; shift 2 ;;
 	--cpu) cpu=$2; shift 2 ;;
+	--backend-connections) sg_conns=$2; shift 2 ;;
 	--build) build=$2; shift 2 ;;
 	--out) out=$2; shift 2 ;;
 	--profile) mode=profile; shift ;;
 	--core) mode=core; shift ;;
-	-h|--help) sed -n '2,46p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	-h|--help) sed -n '2,48p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
 	*) die "unknown option $1 (--help)" ;;
 	esac
 done
@@ -200,6 +204,7 @@ backend:
     - 127.0.0.1:$((cl_port + 1))
     - 127.0.0.1:$((cl_port + 2))
 YAML
+[ -n "$sg_conns" ] && echo "  connections: $sg_conns" >> "$tmp/shardgate.yaml"
 "$exe" --config "$tmp/shardgate.yaml" --check >/dev/null || die "shardgate rejected $tmp/shardgate.yaml"
 "$exe" --config "$tmp/shardgate.yaml" > "$tmp/shardgate.log" 2>&1 < /dev/null &
 sg_pid=$!
@@ -242,6 +247,9 @@ ticks() {
 	done
 	echo $t
 }
+
+# user_sys PID: "utime stime" in clock ticks
+user_sys() { sed 's/.*) //' "/proc/$1/stat" | awk '{print $12, $13}'; }
 
 rss_kb() { awk '/^VmRSS/ {print $2}' "/proc/$1/status" 2>/dev/null || echo 0; }
 
@@ -320,10 +328,17 @@ calibrate() {
 
 # ---- profile mode ------------------------------------------------------------
 
-syscall_events="raw_syscalls:sys_enter"
-for s in epoll_wait epoll_pwait epoll_ctl read readv recvfrom recvmsg write writev sendto sendmsg accept4 getsockopt setsockopt; do
-	syscall_events+=",syscalls:sys_enter_$s"
+# every syscall, the I/O ones by name, and the wasted ones: reads and
+# writes that failed (EAGAIN) and polls that returned no event
+perf_events=(-e raw_syscalls:sys_enter)
+for s in epoll_wait epoll_pwait epoll_ctl read readv recvfrom recvmsg write writev sendto \
+	sendmsg accept4 getsockopt setsockopt getpeername getsockname; do
+	perf_events+=(-e "syscalls:sys_enter_$s")
 done
+for s in read readv write writev sendmsg; do
+	perf_events+=(-e "syscalls:sys_exit_$s" --filter 'ret < 0')
+done
+perf_events+=(-e syscalls:sys_exit_epoll_wait --filter 'ret == 0')
 
 profile() {
 	local pl n name pid
@@ -335,15 +350,23 @@ profile() {
 			pid=$(target_pid $name)
 			echo
 			echo "-- $name, pipeline $pl: syscalls during SET then GET, $n requests each"
-			perf stat -x, -e "$syscall_events" -p "$pid" -o "$tmp/perf-syscalls-$name-P$pl.txt" &
+			perf stat -x, "${perf_events[@]}" -p "$pid" -o "$tmp/perf-syscalls-$name-P$pl.txt" &
 			perf_pid=$!
 			sleep 0.2
+			us0=$(user_sys "$pid")
 			bench "$name" SET "$pl" "$n" >/dev/null
 			bench "$name" GET "$pl" "$n" >/dev/null
+			us1=$(user_sys "$pid")
 			kill -INT "$perf_pid"; wait "$perf_pid" || true; perf_pid=""
-			awk -F, -v n=$((2 * n)) '/sys_enter/ && $1 ~ /^[0-9]+$/ && $1 > 0 {
+			echo "$us0 $us1" | awk -v n=$((2 * n)) -v hz="$hz" '{
+				u = ($3 - $1) / hz / n * 1e6; s = ($4 - $2) / hz / n * 1e6
+				printf "  CPU (/proc/PID/stat): user %.3f + system %.3f s per M requests (system %.0f%%)\n",
+					u, s, (u + s > 0) ? 100 * s / (u + s) : 0 }'
+			awk -F, -v n=$((2 * n)) '/sys_e/ && $1 ~ /^[0-9]+$/ && $1 > 0 {
 				ev = $3; sub(/.*sys_enter_?/, "", ev); if (ev == "") ev = "ALL syscalls"
-				printf "  %-14s %12d  %8.4f per request\n", ev, $1, $1 / n }' \
+				if (ev ~ /sys_exit_epoll_wait/) ev = "epoll_wait, 0 events"
+				else if (ev ~ /sys_exit_/) { sub(/.*sys_exit_/, "", ev); ev = ev ", failed" }
+				printf "  %-22s %12d  %8.4f per request\n", ev, $1, $1 / n }' \
 				"$tmp/perf-syscalls-$name-P$pl.txt"
 			tail -2 "$tmp/results.tsv" | awk -F'\t' '{ printf "  (%s: %s ops/s, proxy CPU %s s per M requests)\n", $3, $5, $8 }'
 
@@ -356,13 +379,18 @@ profile() {
 			kill -INT "$perf_pid"; wait "$perf_pid" || true; perf_pid=""
 			echo "  by thread:"
 			perf report -i "$tmp/perf-$name-P$pl.data" --no-children --sort comm --stdio 2>/dev/null |
-				grep -E '^ +[0-9.]+%' | head -6 | sed 's/^/  /'
+				grep -E '^ +[0-9.]+%' | head -6 | sed 's/^/  /' || true
 			echo "  kernel vs user (by DSO):"
 			perf report -i "$tmp/perf-$name-P$pl.data" --no-children --sort dso --stdio 2>/dev/null |
-				grep -E '^ +[0-9.]+%' | head -8 | sed 's/^/  /'
+				grep -E '^ +[0-9.]+%' | head -8 | sed 's/^/  /' || true
+			echo "  inside each syscall, kernel work included (perf --children, share of samples):"
+			perf report -i "$tmp/perf-$name-P$pl.data" --children --sort sym --stdio -g none 2>/dev/null |
+				awk '$3 == "[.]" && $4 ~ /^(__libc_|__GI___)?(read|readv|write|writev|sendmsg|recvmsg|sendto|recvfrom|epoll_wait|epoll_ctl|accept4)$/ {
+					printf "    %-16s %s\n", $4, $1 }
+				$3 == "[k]" && $4 == "do_syscall_64" { printf "    %-16s %s\n", "(all syscalls)", $1 }' || true
 			echo "  top symbols (self):"
 			perf report -i "$tmp/perf-$name-P$pl.data" --no-children --sort dso,sym --stdio -g none 2>/dev/null |
-				grep -E '^ +[0-9.]+%' | head -25 | sed 's/^/  /'
+				grep -E '^ +[0-9.]+%' | head -25 | sed 's/^/  /' || true
 		done
 	done
 }
