@@ -166,6 +166,10 @@ trap 'exit 130' INT TERM
 
 echo "== machine: $ncpu CPUs, $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)," \
 	"kernel $(uname -r), $(awk '{print "load average " $1 " " $2 " " $3}' /proc/loadavg)"
+if awk -v n="$ncpu" '{ exit !($1 > n / 2) }' /proc/loadavg; then
+	echo "== note: the load average is above half the CPUs before we start: other work" \
+		"competes, expect noisy throughput (CPU per request suffers less)"
+fi
 echo "== $(redis-benchmark --version | head -1); $(nutcracker --version 2>&1 | head -1); $("$exe" --version | head -1)"
 
 echo "== starting: cluster (3 primaries, $replicas replicas each) on $cl_port.., 3 standalone servers on $so_port.."
@@ -434,17 +438,21 @@ for pl in dict.fromkeys(k[0] for k in groups):
             print(f"{t:<10} {test:<4} {o:>10.0f} {spread:>6.0f}% {med(rs, 5):>7.3f} {med(rs, 6):>7.3f}"
                   f" {('%.3f' % pc) if pc is not None else '-':>10} {bc:>9.3f} {cc:>7.0f}"
                   f" {('%.1f' % (rss / 1024)) if pc is not None else '-':>10}")
-    print(f"shardgate / twemproxy at pipeline {pl}:")
+    print(f"shardgate / twemproxy at pipeline {pl}: median of the ratios of runs side by side in")
+    print(f"time (less sensitive to drift; the verdicts use it); in [], the ratio of the medians")
     for test in ("SET", "GET"):
         if (("shardgate", test) not in m) or (("twemproxy", test) not in m):
             continue
         (so, sc), (to, tc) = m[("shardgate", test)], m[("twemproxy", test)]
         thr, cpu = so / to, sc / tc
-        line = f"  {test}: throughput {thr:.2f}x (target >= 1.0x: {'met' if thr >= 1 else 'MISSED'})"
-        line += f", CPU per request {cpu:.2f}x"
+        sg, tw = groups[(pl, "shardgate", test)], groups[(pl, "twemproxy", test)]
+        pthr = statistics.median(float(a[4]) / float(b[4]) for a, b in zip(sg, tw))
+        pcpu = statistics.median(float(a[7]) / float(b[7]) for a, b in zip(sg, tw))
+        line = f"  {test}: throughput {pthr:.2f}x [{thr:.2f}x] (target >= 1.0x: {'met' if pthr >= 1 else 'MISSED'})"
+        line += f", CPU per request {pcpu:.2f}x [{cpu:.2f}x]"
         if pl in goal_cpu:
             g = goal_cpu[pl]
-            line += f" (target <= {g}x: {'met' if cpu <= g else 'MISSED'})"
+            line += f" (target <= {g}x: {'met' if pcpu <= g else 'MISSED'})"
         print(line)
 PY
 }
