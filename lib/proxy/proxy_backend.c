@@ -141,31 +141,29 @@ conn_write(struct backend_conn *c, struct req *r)
 	sg_tm_gauge_add(w->tm, SG_TM_G_in_flight, 1);
 }
 
+/*
+ * First fit: the first READY connection with room below max_in_flight.
+ * Filling one connection before the next keeps an iteration's requests
+ * for a node in one write (and their replies in one read); the others
+ * take the overflow, which is what bounds head-of-line blocking.
+ */
 void
 backend_send(struct backend_node *n, struct req *r)
 {
 	struct sg_proxy_worker *w = n->w;
 	uint32_t max = w->cfg->backend.max_in_flight;
-	struct backend_conn *best = NULL, *idle = NULL;
+	struct backend_conn *idle = NULL;
 	unsigned p = r->proto == 3 ? 1 : 0;
 
-	/* the READY connection with the fewest requests in flight */
 	for (uint32_t i = 0; i < n->nconns; i++) {
-		struct backend_conn *c = &n->conn[p][(n->rr + i) % n->nconns];
+		struct backend_conn *c = &n->conn[p][i];
 
-		if (c->state == BC_READY) {
-			if (c->ninflight < max && (best == NULL || c->ninflight < best->ninflight))
-				best = c;
-		} else if (c->state == BC_IDLE && idle == NULL) {
-			idle = c;
-		} else if (c->state == BC_CONNECTING && idle == NULL) {
-			idle = c;
+		if (c->state == BC_READY && c->ninflight < max) {
+			conn_write(c, r);
+			return;
 		}
-	}
-	n->rr++;
-	if (best != NULL && (idle == NULL || best->ninflight < max / 2)) {
-		conn_write(best, r);
-		return;
+		if (idle == NULL && (c->state == BC_IDLE || c->state == BC_CONNECTING))
+			idle = c;
 	}
 	if (idle != NULL) {
 		/* connects on demand; the request waits for the handshake */
@@ -175,10 +173,6 @@ backend_send(struct backend_node *n, struct req *r)
 		idle->nwaiting++;
 		if (idle->state == BC_IDLE)
 			conn_connect(idle);
-		return;
-	}
-	if (best != NULL) {
-		conn_write(best, r);
 		return;
 	}
 	/* every connection is full or backing off */
@@ -504,8 +498,11 @@ conn_reply(struct backend_conn *c, const struct sg_resp_reply *info)
 			r->state = RQ_NEW;
 			if (info->error == SG_RESP_ERR_MOVED) {
 				sg_tm_inc(w->tm, SG_TM_redirects_moved);
-				if (to != NULL)
+				if (to != NULL) {
+					if (w->moved[info->slot % SG_CLUSTER_SLOTS] == NULL)
+						w->nmoved++;
 					w->moved[info->slot % SG_CLUSTER_SLOTS] = to;
+				}
 				proxy_ask_refresh(w);
 			} else {
 				sg_tm_inc(w->tm, SG_TM_redirects_ask);
@@ -677,9 +674,11 @@ backend_prune(struct sg_proxy_worker *w)
 			if (r->ask_node == n)
 				r->ask_node = NULL;
 		}
-		for (unsigned s = 0; s < SG_CLUSTER_SLOTS; s++) {
-			if (w->moved[s] == n)
+		for (unsigned s = 0; s < SG_CLUSTER_SLOTS && w->nmoved > 0; s++) {
+			if (w->moved[s] == n) {
 				w->moved[s] = NULL;
+				w->nmoved--;
+			}
 		}
 		PX_LOG(INFO, "%s left the cluster; closing its connections\n", n->name);
 		TAILQ_REMOVE(&w->nodes, n, link);

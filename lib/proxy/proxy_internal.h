@@ -130,6 +130,7 @@ enum req_state {
 #define RQ_F_ERROR	0x10	/* reply is an error */
 
 struct req {
+	struct req *free_next;		/* first: req_new reads it cold */
 	TAILQ_ENTRY(req) sess_link;	/* session.fifo (not parts) */
 	TAILQ_ENTRY(req) link;		/* conn inflight/waiting, parked */
 	struct sg_proxy_worker *w;
@@ -165,7 +166,6 @@ struct req {
 	uint32_t *key_part;		/* BY_KEY merge: key i -> part */
 	uint32_t *key_pos;		/* and its position there */
 	uint32_t nkeys;
-	struct req *free_next;
 };
 
 /* ------------------------------------------------------------------ */
@@ -363,6 +363,7 @@ struct sg_proxy_worker {
 	struct backend_node **node_of;	/* topology node -> our pool */
 	uint16_t node_of_cap;
 	struct backend_node *moved[SG_CLUSTER_SLOTS];	/* MOVED seen since */
+	uint32_t nmoved;		/* entries set in moved[] */
 
 	struct backend_node_list nodes;
 	struct session_list sessions;

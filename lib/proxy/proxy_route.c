@@ -677,7 +677,9 @@ dispatch(struct sg_proxy_worker *w, struct req *r)
 		n = r->ask_node;
 		r->ask_node = NULL;
 		r->flags |= RQ_F_ASKING;
-	} else if (w->moved[r->slot] != NULL) {
+	} else if (w->nmoved > 0 && w->moved[r->slot] != NULL) {
+		/* nmoved first: the 128 KiB table stays out of the cache
+		 * unless a MOVED was seen since the last topology */
 		n = w->moved[r->slot];
 	} else if (t != NULL) {
 		uint16_t shard = t->slot_shard[r->slot];
@@ -930,7 +932,10 @@ part_done(struct req *part)
 void
 proxy_topology_changed(struct sg_proxy_worker *w)
 {
-	memset(w->moved, 0, sizeof(w->moved));
+	if (w->nmoved > 0) {
+		memset(w->moved, 0, sizeof(w->moved));
+		w->nmoved = 0;
+	}
 	backend_prune(w);
 	parked_redispatch(w);
 }

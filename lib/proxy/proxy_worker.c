@@ -336,7 +336,13 @@ sg_proxy_worker_run(struct sg_proxy_worker *w)
 
 		rte_rcu_qsbr_quiescent(p->rcu, w->index);
 		load_shared(w);
-		if (!worked && idle_cap > 0)
+		/*
+		 * Everything this iteration produced has been flushed, so wait in
+		 * the poll (bounded by the next timer): it returns at once when
+		 * something is ready. A zero-timeout poll first would mostly find
+		 * nothing and cost a system call per iteration.
+		 */
+		if (idle_cap > 0)
 			wait = sg_timer_wheel_idle_ns(&w->wheel, w->now_ns, idle_cap);
 		if (wait > 0) {
 			/* asleep, this worker holds nothing: do not delay grace periods */
