@@ -83,6 +83,8 @@ cluster-require-full-coverage no
 cluster-allow-replica-migration no
 save ""
 appendonly no
+repl-diskless-sync-delay 0
+shutdown-on-sigterm nosave now
 CONF
 	redis-server "$run_dir/$port/redis.conf"
 	for _ in $(seq 1 100); do
@@ -94,15 +96,23 @@ CONF
 	die "node on port $port did not start; see $run_dir/$port/redis.log"
 }
 
+# running PID: the process exists and has not exited. A daemonized node's
+# parent is init, which may take a while to reap it; a zombie has exited.
+running() {
+	local state
+	state=$(sed 's/^.*) //' "/proc/$1/stat" 2>/dev/null | cut -c1) || true
+	[ -n "$state" ] && [ "$state" != Z ]
+}
+
 stop_node() {
 	local port=$1 pid
 	pid=$(pid_of "$port") || { rm -f "$run_dir/$port.pid"; return 0; }
 	kill "$pid" 2>/dev/null || true
 	for _ in $(seq 1 100); do
-		[ -d "/proc/$pid" ] || break
+		running "$pid" || break
 		sleep 0.05
 	done
-	if [ -d "/proc/$pid" ]; then
+	if running "$pid"; then
 		kill -9 "$pid" 2>/dev/null || true
 		sleep 0.1
 	fi

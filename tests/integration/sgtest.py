@@ -96,6 +96,19 @@ class Cluster:
         return RedisCluster(host="127.0.0.1", port=self.base, decode_responses=False)
 
 
+def is_asan():
+    """True when the shardgate under test is an AddressSanitizer build."""
+    with open(SHARDGATE, "rb") as f:
+        return b"__asan_init" in f.read()
+
+
+def disconnect(client):
+    """Really closes a redis-py client's sockets (redis-py 4.3's close()
+    only returns the connection to its pool, which keeps it open)."""
+    client.close()
+    client.connection_pool.disconnect()
+
+
 def descendants(pid):
     kids = {}
     for d in os.listdir("/proc"):
@@ -148,7 +161,11 @@ def free_port():
 class Proxy:
     """A shardgate process in kernel mode in front of `seeds`."""
 
-    def __init__(self, seeds, port=None, workers=1, extra=""):
+    def __init__(self, seeds, port=None, workers=1, extra="", backend="", env=None,
+                 mbufs=8192, memory="256mb"):
+        """extra: YAML appended at the top level (e.g. a limits: section);
+        backend: lines added under backend: (indented by two spaces);
+        env: extra environment variables for the process."""
         self.port = port or free_port()
         self.dir = tempfile.mkdtemp(prefix="sg-it-proxy-")
         self.prefix = "sgit-%d-%d" % (os.getpid(), self.port)
@@ -156,11 +173,13 @@ class Proxy:
         with open(self.conf, "w") as f:
             f.write("listen:\n  - address: 127.0.0.1\n    port: %d\n" % self.port)
             f.write("io:\n  mode: kernel\n  workers: %d\n  file_prefix: %s\n"
-                    "  memory: 256mb\n  mbufs: 8192\n" % (workers, self.prefix))
+                    "  memory: %s\n  mbufs: %d\n" % (workers, self.prefix, memory, mbufs))
             f.write("backend:\n  seeds: [%s]\n" % ", ".join('"%s"' % s for s in seeds))
+            f.write(backend)
             f.write("cluster:\n  refresh_interval: 1s\n")
             f.write(extra)
         self.proc = None
+        self.env = dict(os.environ, **(env or {}))
         self.out = os.path.join(self.dir, "out.log")
 
     def __enter__(self):
@@ -169,7 +188,7 @@ class Proxy:
 
     def start(self):
         self.outf = open(self.out, "w")
-        self.proc = subprocess.Popen([SHARDGATE, "--config", self.conf],
+        self.proc = subprocess.Popen([SHARDGATE, "--config", self.conf], env=self.env,
                                      stdout=self.outf, stderr=subprocess.STDOUT)
         deadline = time.time() + 20
         while time.time() < deadline:
@@ -184,7 +203,7 @@ class Proxy:
             except Exception:
                 pass
             finally:
-                c.close()
+                disconnect(c)
             time.sleep(0.1)
         fail("shardgate did not become ready: " + self.output())
 
@@ -234,7 +253,7 @@ class Proxy:
         try:
             return c.info(section)
         finally:
-            c.close()
+            disconnect(c)
 
     @property
     def pid(self):
