@@ -207,12 +207,21 @@ class Proxy:
             time.sleep(0.1)
         fail("shardgate did not become ready: " + self.output())
 
-    def output(self):
+    def output(self, tail=4000):
         try:
-            with open(self.out) as f:
-                return f.read()[-4000:]
+            with open(self.out, errors="replace") as f:
+                return f.read()[-tail:]
         except OSError:
             return ""
+
+    def check_output(self):
+        """Fails if the proxy's output holds a sanitizer report (UBSan may
+        report and carry on with exit status 0)."""
+        out = self.output(tail=1 << 24)
+        for bad in ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:"):
+            if bad in out:
+                at = out.index(bad)
+                fail("shardgate reported '%s': %s" % (bad, out[max(0, at - 200):at + 3000]))
 
     def stop(self, expect_rc=0):
         if self.proc is None:
@@ -230,6 +239,7 @@ class Proxy:
         self.outf.close()
         if expect_rc is not None and rc != expect_rc:
             fail("shardgate exited with %d: %s" % (rc, self.output()))
+        self.check_output()
 
     def __exit__(self, *exc):
         try:

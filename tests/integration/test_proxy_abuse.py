@@ -9,7 +9,7 @@ RSS_TOLERANCE_KB of what it was after a warm-up of well-behaved traffic.
 
 Cluster on 127.0.0.1:7400-7405 (SG_TEST_BASE_PORT overrides). The proxy
 runs with limits.max_bulk 1mb so that oversized arguments can be sent for
-real, backend.connections 1, and the harness's pool of 8192 2 KB mbufs;
+real, limits.output_limit 16mb, backend.connections 1, and the harness's pool of 8192 2 KB mbufs;
 everything else is the default (max_args 1048576, max_request 513mb).
 """
 import os
@@ -261,11 +261,24 @@ def vanish_in_flight():
 
 
 def stop_reading():
-    # replies the client never reads: 60 x 1 MB, well past the proxy's
-    # output_pause (1 MB); the proxy stops reading it, then it goes away
+    # replies the client never reads: 60 x 1 MB, past the proxy's
+    # output_pause (1 MB: it stops reading the client) and output_limit
+    # (16 MB here: it closes the client)
     r = Resp(Ctx.px.port)
     r.cmd("SET", "ab:1mb", b"z" * MAX_BULK)
     r.close()
+    before = int(Ctx.px.info()["errors_output_limit"])
+    hogs = [connect() for _ in range(2)]
+    for s in hogs:
+        send_all_lenient(s, encode("GET", "ab:1mb") * 60)
+    sgtest.wait_for(lambda: int(Ctx.px.info()["errors_output_limit"]) >= before + 2, 10,
+                    "the proxy to drop two clients over limits.output_limit")
+    for s in hogs:
+        data, closed = read_until_closed(s, 10)
+        check(closed and len(data) < 60 * MAX_BULK,
+              "a client over output_limit got %d bytes, closed %s" % (len(data), closed))
+        s.close()
+    # and clients that go away with their output pending
     for reset in (False, True):
         s = connect()
         send_all_lenient(s, encode("GET", "ab:1mb") * 60)
@@ -375,11 +388,13 @@ def main():
         # One backend connection per node: execution order across a node's
         # connections is test_proxy_pipeline's subject, and a reorder there
         # would hide what this file looks for.
-        with sgtest.Proxy(cl.seeds(), extra="limits:\n  max_bulk: 1mb\n",
+        with sgtest.Proxy(cl.seeds(), extra="limits:\n  max_bulk: 1mb\n  output_limit: 16mb\n",
                           backend="  connections: 1\n", env=MEMORY_ENV) as px:
             Ctx.px = px
             Ctx.healthy = Healthy(px.port)
             Ctx.healthy.start()
+            sgtest.wait_for(lambda: Ctx.healthy.ops > 0 or Ctx.healthy.errors, 10,
+                            "the healthy client's first replies")
             try:
                 sgtest.run([
                     ("abuse: errors or clean closes, others served, memory back",

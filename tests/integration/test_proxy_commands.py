@@ -12,6 +12,7 @@ Cluster on 127.0.0.1:7200-7205 (SG_TEST_BASE_PORT overrides).
 import os
 import random
 import sys
+import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import sgtest  # noqa: E402
@@ -229,6 +230,18 @@ def test_client_commands():
         check("id=%d " % i in listing, "CLIENT LIST lacks id %d: %r" % (i, listing[:300]))
     for o in others:
         o.close()
+    # what CLIENT LIST says about another, idle connection
+    idler = proxy()
+    idler.cmd("CLIENT", "SETNAME", "idler")
+    idler.cmd("GET", "cl:k")
+    time.sleep(1.5)  # the idle time being measured
+    line = [x for x in r.cmd("CLIENT", "LIST").decode().split("\n") if "name=idler" in x]
+    check(len(line) == 1, "CLIENT LIST lacks the idle connection")
+    fields = dict(kv.split("=", 1) for kv in line[0].split() if "=" in kv)
+    check(int(fields["idle"]) >= 1 and int(fields["age"]) >= 1 and fields["cmd"] == "get",
+          "CLIENT LIST of a connection idle for 1.5 s after GET: idle=%s age=%s cmd=%s" %
+          (fields.get("idle"), fields.get("age"), fields.get("cmd")))
+    idler.close()
     r.close()
 
 

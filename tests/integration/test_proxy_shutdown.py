@@ -95,6 +95,7 @@ def sigterm_and_wait(px):
     px.proc = None
     px.outf.close()
     check(rc == 0, "exit status %d after SIGTERM: %s" % (rc, out[-2000:]))
+    px.check_output()
     check(took <= SHUTDOWN_S, "took %.1f s to exit after SIGTERM (limit %.0f s)" %
           (took, SHUTDOWN_S))
     check(not sgtest.pid_alive(pid), "process %d still there" % pid)
