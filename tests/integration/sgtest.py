@@ -214,6 +214,10 @@ class Proxy:
         except OSError:
             return ""
 
+    def remove_runtime_dir(self):
+        """EAL leaves /var/run/dpdk/<file_prefix>/ behind; ours is unique."""
+        subprocess.run(["rm", "-rf", os.path.join("/var/run/dpdk", self.prefix)])
+
     def check_output(self):
         """Fails if the proxy's output holds a sanitizer report (UBSan may
         report and carry on with exit status 0)."""
@@ -237,6 +241,7 @@ class Proxy:
         rc = self.proc.returncode
         self.proc = None
         self.outf.close()
+        self.remove_runtime_dir()
         if expect_rc is not None and rc != expect_rc:
             fail("shardgate exited with %d: %s" % (rc, self.output()))
         self.check_output()

@@ -94,6 +94,7 @@ def sigterm_and_wait(px):
     out = px.output()
     px.proc = None
     px.outf.close()
+    px.remove_runtime_dir()
     check(rc == 0, "exit status %d after SIGTERM: %s" % (rc, out[-2000:]))
     px.check_output()
     check(took <= SHUTDOWN_S, "took %.1f s to exit after SIGTERM (limit %.0f s)" %
