@@ -89,6 +89,8 @@ cluster-require-full-coverage no
 cluster-allow-replica-migration no
 save ""
 appendonly no
+repl-diskless-sync-delay 0
+shutdown-on-sigterm nosave now
 CONF
 	redis-server "$run_dir/$port/redis.conf"
 	for _ in $(seq 1 100); do
@@ -113,10 +115,10 @@ stop_node() {
 	pid=$(pid_of "$port") || { rm -f "$run_dir/$port.pid"; return 0; }
 	kill "$pid" 2>/dev/null || true
 	for _ in $(seq 1 100); do
-		[ -d "/proc/$pid" ] || break
+		running "$pid" || break
 		sleep 0.05
 	done
-	if [ -d "/proc/$pid" ]; then
+	if running "$pid"; then
 		kill -9 "$pid" 2>/dev/null || true
 		sleep 0.1
 	fi
