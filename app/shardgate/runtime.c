@@ -59,6 +59,7 @@ struct worker_ctx {
 	unsigned index;
 	unsigned lcore;
 	struct rte_mempool *pool;
+	struct rte_mempool *tx_pool;
 	struct sg_io_worker *io;
 	struct sg_proxy_worker *w;
 	atomic_int state;	/* 0 starting, 1 running, -errno failed, 2 done */
@@ -73,6 +74,7 @@ worker_main(void *arg)
 		.lcore = ctx->lcore,
 		.index = ctx->index,
 		.pool = ctx->pool,
+		.tx_pool = ctx->tx_pool,
 		.max_streams = ctx->cfg->limits.max_clients + 4096,
 		.read_burst = 16,
 	};
@@ -330,25 +332,45 @@ app_run(const struct sg_config *cfg)
 		exit_code = 1;
 		goto out;
 	}
+	/*
+	 * Each worker gets io.mbufs, half for receiving and half for output:
+	 * apart, queued output can never take the buffers a worker needs to
+	 * read the replies that would drain it.
+	 */
 	for (unsigned i = 0; i < workers; i++) {
 		unsigned lcore = worker_lcore(cfg, i);
+		uint16_t room = (uint16_t)(cfg->io.mbuf_size + RTE_PKTMBUF_HEADROOM);
+		unsigned half = SG_MAX(cfg->io.mbufs / 2, 512u);
+		int socket = (int)rte_lcore_to_socket_id(lcore);
 		char name[RTE_MEMPOOL_NAMESIZE];
 
-		snprintf(name, sizeof(name), "sg_mbuf_%u", i);
 		ctx[i].proxy = proxy;
 		ctx[i].cfg = cfg;
 		ctx[i].index = i;
 		ctx[i].lcore = lcore;
-		ctx[i].pool = rte_pktmbuf_pool_create(name, cfg->io.mbufs, 256, 0,
-						      (uint16_t)(cfg->io.mbuf_size + RTE_PKTMBUF_HEADROOM),
-						      (int)rte_lcore_to_socket_id(lcore));
-		if (ctx[i].pool == NULL) {
+		snprintf(name, sizeof(name), "sg_rx_%u", i);
+		ctx[i].pool = rte_pktmbuf_pool_create(name, half, 256, 0, room, socket);
+		snprintf(name, sizeof(name), "sg_tx_%u", i);
+		ctx[i].tx_pool = ctx[i].pool == NULL ? NULL :
+				 rte_pktmbuf_pool_create(name, half, 256, 0, room, socket);
+		if (ctx[i].pool == NULL || ctx[i].tx_pool == NULL) {
 			fprintf(stderr, "shardgate: worker %u: cannot create %u mbufs of %llu "
 				"bytes: %s (raise io.memory or lower io.mbufs)\n", i,
 				cfg->io.mbufs, (unsigned long long)cfg->io.mbuf_size,
 				rte_strerror(rte_errno));
 			exit_code = 1;
 			goto out;
+		}
+		if (i == 0) {
+			uint64_t rx_bytes = (uint64_t)half * cfg->io.mbuf_size;
+			uint64_t max = sg_proxy_set_input_budget(proxy, rx_bytes);
+
+			if (max < cfg->limits.max_request)
+				printf("shardgate: requests are limited to %llu bytes, a quarter of "
+				       "a worker's receive buffers (io.mbufs %u x io.mbuf_size %llu, "
+				       "half for receiving); raise those for larger values\n",
+				       (unsigned long long)max, cfg->io.mbufs,
+				       (unsigned long long)cfg->io.mbuf_size);
 		}
 	}
 	for (unsigned i = 0; i < workers; i++) {
@@ -403,8 +425,10 @@ app_run(const struct sg_config *cfg)
 out:
 	sg_proxy_destroy(proxy);
 	if (ctx != NULL) {
-		for (unsigned i = 0; i < workers; i++)
+		for (unsigned i = 0; i < workers; i++) {
 			rte_mempool_free(ctx[i].pool);
+			rte_mempool_free(ctx[i].tx_pool);
+		}
 	}
 	free(ctx);
 	free(seeds);

@@ -95,7 +95,11 @@ struct sg_io_worker_conf {
 	enum sg_io_mode mode;
 	unsigned lcore;			/* the lcore that runs this worker */
 	unsigned index;			/* worker number, 0..n-1 */
-	struct rte_mempool *pool;	/* mbufs for input and output */
+	struct rte_mempool *pool;	/* mbufs for input */
+	struct rte_mempool *tx_pool;	/* mbufs for output (NULL: pool). Apart,
+					 * queued output can never leave the
+					 * worker unable to read (and so to
+					 * drain what it waits for) */
 	uint32_t max_streams;		/* accepted + connected, at most */
 	uint32_t read_burst;		/* mbufs per read (kernel mode) */
 	void *dpdk;			/* DPDK mode: the worker's net/tcp context */

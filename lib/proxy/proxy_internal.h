@@ -194,6 +194,7 @@ struct session {
 	char *lib_ver;
 	uint64_t created_ns;
 	uint64_t last_active_ns;
+	const struct sg_command *last_cmd;	/* for CLIENT LIST */
 	struct sockaddr_in local;
 	struct sockaddr_in peer;
 };
@@ -218,7 +219,7 @@ struct backend_conn {
 	uint8_t proto;
 	uint8_t index;
 	struct req_list inflight;
-	struct req_list waiting;	/* before the conn is ready */
+	struct req_list waiting;	/* not ready yet, or at max_in_flight */
 	uint32_t ninflight;
 	uint32_t nwaiting;
 	uint64_t queued;		/* bytes written to the sink, ever */
@@ -238,8 +239,6 @@ struct backend_node {
 	bool down;			/* connecting fails */
 	uint64_t down_since_ns;
 	uint64_t seen_version;		/* last topology that listed it */
-	struct req_list overflow;	/* all conns at max_in_flight */
-	uint32_t noverflow;
 	struct backend_conn conn[2][PX_MAX_CONNS];	/* [proto - 2][i] */
 };
 

@@ -18,6 +18,7 @@
  * key_part/key_pos map each key of the client's request to its answer.
  */
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -45,44 +46,56 @@ req_fail(struct req *r, const char *msg)
 	session_reply_ready(r->w, r);
 }
 
-/* Copies a client-supplied name into an error message safely. */
-static void
-quoted(char *dst, size_t cap, const struct sg_arg *a)
+/*
+ * Appends at most `budget` bytes of a client-supplied argument to an
+ * error message; CR and LF become spaces (an error is one line), as
+ * Valkey does. Returns the bytes appended.
+ */
+static size_t
+append_arg(char *dst, size_t cap, const struct session *sess, const struct sg_arg *a,
+	   size_t budget)
 {
-	size_t n = 0;
+	size_t n = SG_MIN(SG_MIN(a->len, budget), cap - 1);
 
-	if (a->ptr == NULL) {
-		snprintf(dst, cap, "(%zu bytes)", a->len);
-		return;
-	}
-	for (size_t i = 0; i < a->len && n + 1 < cap && i < 128; i++) {
-		char c = a->ptr[i];
-
-		dst[n++] = (c == '\r' || c == '\n') ? ' ' : c;
+	if (a->ptr != NULL)
+		memcpy(dst, a->ptr, n);
+	else
+		inbuf_copy(&sess->in, a->off, n, dst);
+	for (size_t i = 0; i < n; i++) {
+		if (dst[i] == '\r' || dst[i] == '\n')
+			dst[i] = ' ';
 	}
 	dst[n] = '\0';
+	return n;
 }
 
+/* Valkey's wording: the name and the arguments share 128 characters each. */
 static void
 unknown_command(struct session *sess, const struct sg_resp_request *rq,
 		const struct sg_command *container)
 {
-	char name[160], args[600];
+	char name[160], args[400];
 	size_t n = 0;
 
 	if (container != NULL && rq->argc > 1) {
-		quoted(name, sizeof(name), &rq->argv[1]);
-		local_error(sess, "ERR unknown subcommand '%s'. Try %s HELP.", name,
-			    container->name);
+		char upper[64];
+		size_t i;
+
+		append_arg(name, sizeof(name), sess, &rq->argv[1], 128);
+		for (i = 0; container->name[i] != '\0' && i < sizeof(upper) - 1; i++)
+			upper[i] = (char)toupper((unsigned char)container->name[i]);
+		upper[i] = '\0';
+		local_error(sess, "ERR unknown subcommand '%s'. Try %s HELP.", name, upper);
 		return;
 	}
-	quoted(name, sizeof(name), &rq->argv[0]);
+	append_arg(name, sizeof(name), sess, &rq->argv[0], 128);
 	args[0] = '\0';
-	for (uint32_t i = 1; i < rq->argc && i <= 4 && n < sizeof(args) - 140; i++) {
-		char a[140];
-
-		quoted(a, sizeof(a), &rq->argv[i]);
-		n += (size_t)snprintf(args + n, sizeof(args) - n, "'%s' ", a);
+	for (uint32_t i = 1; i < rq->argc && n < 128; i++) {
+		args[n++] = '\'';
+		n += append_arg(args + n, sizeof(args) - n, sess, &rq->argv[i], 128 - (n - 1));
+		args[n++] = '\'';
+		args[n++] = ' ';
+		args[n] = '\0';
 	}
 	local_error(sess, "ERR unknown command '%s', with args beginning with: %s", name, args);
 }
@@ -440,6 +453,7 @@ route_request(struct session *sess, const struct sg_resp_request *rq)
 		unknown_command(sess, rq, container);
 		return;
 	}
+	sess->last_cmd = cmd;
 	if (!sg_command_arity_ok(cmd, rq->argc)) {
 		sg_tm_inc(w->tm, SG_TM_errors_arity);
 		local_error(sess, "ERR wrong number of arguments for '%s' command", cmd->name);

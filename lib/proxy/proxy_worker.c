@@ -118,6 +118,18 @@ sg_proxy_destroy(struct sg_proxy *p)
 	free(p);
 }
 
+uint64_t
+sg_proxy_set_input_budget(struct sg_proxy *p, uint64_t rx_bytes)
+{
+	uint64_t share = rx_bytes / 4;
+
+	if (p->limits.max_request > share)
+		p->limits.max_request = share;
+	if (p->limits.max_bulk > share)
+		p->limits.max_bulk = share;
+	return p->limits.max_request;
+}
+
 void
 sg_proxy_stop(struct sg_proxy *p)
 {
