@@ -162,7 +162,7 @@ class Proxy:
     """A shardgate process in kernel mode in front of `seeds`."""
 
     def __init__(self, seeds, port=None, workers=1, extra="", backend="", env=None,
-                 mbufs=32768, memory="256mb"):
+                 mbufs=32768, memory="512mb"):
         """extra: YAML appended at the top level (e.g. a limits: section);
         backend: lines added under backend: (indented by two spaces);
         env: extra environment variables for the process."""
