@@ -554,7 +554,7 @@ cmd_cluster(struct session *sess, const struct sg_command *cmd,
 
 /* ---- INFO ---- */
 
-static void
+static void SG_PRINTF(2, 3)
 add(struct sg_membuf *b, const char *fmt, ...)
 {
 	char line[512];

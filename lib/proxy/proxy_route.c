@@ -783,6 +783,8 @@ merge_by_key(struct req *parent, struct sg_sink *sink)
 	free(counts);
 }
 
+static const char fanout_bad_reply[] = "ERR shardgate: unexpected reply to a fan-out request";
+
 static void
 merge_concat(struct req *parent, struct sg_sink *sink)
 {
@@ -804,9 +806,7 @@ merge_concat(struct req *parent, struct sg_sink *sink)
 	}
 	return;
 bad:
-	static const char msg[] = "ERR shardgate: unexpected reply to a fan-out request";
-
-	sg_resp_write_error(sink, msg, sizeof(msg) - 1);
+	sg_resp_write_error(sink, fanout_bad_reply, sizeof(fanout_bad_reply) - 1);
 }
 
 static void
