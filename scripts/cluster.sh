@@ -7,6 +7,12 @@
 #   scripts/cluster.sh status    cluster info and nodes, PIDs
 #   scripts/cluster.sh start-node PORT   an extra empty cluster node (scale-out tests)
 #   scripts/cluster.sh stop-node PORT    stops one node this script started
+#   scripts/cluster.sh kill-node PORT    SIGKILLs one node this script started
+#                                        (an unplanned failure: no shutdown work)
+#   scripts/cluster.sh restart-node PORT starts a node again on its port with its
+#                                        own redis.conf and nodes.conf, so it keeps
+#                                        its node ID and rejoins (stops it first
+#                                        with SIGTERM if it still runs)
 #
 # Settings (environment or options before the verb):
 #   --base-port N   / SG_CLUSTER_BASE_PORT   first port (default 7000)
@@ -35,12 +41,12 @@ while [ $# -gt 0 ]; do
 	--replicas) replicas=$2; shift 2 ;;
 	--dir) run_dir=$2; shift 2 ;;
 	--node-timeout) node_timeout=$2; shift 2 ;;
-	-h|--help) sed -n '2,22p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	-h|--help) sed -n '2,27p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
 	-*) die "unknown option $1" ;;
 	*) break ;;
 	esac
 done
-[ $# -ge 1 ] || die "usage: cluster.sh [options] start|stop|status|start-node PORT|stop-node PORT"
+[ $# -ge 1 ] || die "usage: cluster.sh [options] start|stop|status|start-node PORT|stop-node PORT|kill-node PORT|restart-node PORT"
 verb=$1; shift
 run_dir=${run_dir:-/tmp/shardgate-cluster-$base_port}
 nodes=$(( primaries * (1 + replicas) ))
@@ -83,6 +89,8 @@ cluster-require-full-coverage no
 cluster-allow-replica-migration no
 save ""
 appendonly no
+repl-diskless-sync-delay 0
+shutdown-on-sigterm nosave now
 CONF
 	redis-server "$run_dir/$port/redis.conf"
 	for _ in $(seq 1 100); do
@@ -94,19 +102,72 @@ CONF
 	die "node on port $port did not start; see $run_dir/$port/redis.log"
 }
 
+# running PID: true while the process exists and is not a zombie (a
+# daemonized redis-server is reaped by init, which may take seconds).
+running() {
+	local state
+	state=$(sed -n 's/^State:[[:space:]]*\([A-Z]\).*/\1/p' "/proc/$1/status" 2>/dev/null) || return 1
+	[ -n "$state" ] && [ "$state" != Z ]
+}
+
 stop_node() {
 	local port=$1 pid
 	pid=$(pid_of "$port") || { rm -f "$run_dir/$port.pid"; return 0; }
 	kill "$pid" 2>/dev/null || true
 	for _ in $(seq 1 100); do
-		[ -d "/proc/$pid" ] || break
+		running "$pid" || break
 		sleep 0.05
 	done
-	if [ -d "/proc/$pid" ]; then
+	if running "$pid"; then
 		kill -9 "$pid" 2>/dev/null || true
 		sleep 0.1
 	fi
 	rm -f "$run_dir/$port.pid"
+}
+
+# kill_node PORT: SIGKILL, as a crash or an OOM kill would.
+kill_node() {
+	local port=$1 pid
+	pid=$(pid_of "$port") || die "no node this script started runs on port $port"
+	kill -9 "$pid"
+	for _ in $(seq 1 100); do
+		running "$pid" || break
+		sleep 0.02
+	done
+	rm -f "$run_dir/$port.pid"
+}
+
+# restart_node PORT: same port, same config, same nodes.conf (node ID,
+# epochs, what it knew of the cluster), unlike start_node, which makes a
+# new empty node. With no persistence the node comes back without data.
+restart_node() {
+	local port=$1 pid
+	[ -f "$run_dir/$port/redis.conf" ] || die "no node was ever started on port $port"
+	if pid=$(pid_of "$port"); then
+		# as stop_node, but done once the process has exited: the port is
+		# free then, even if init has not reaped it yet
+		kill "$pid" 2>/dev/null || true
+		for _ in $(seq 1 200); do
+			running "$pid" || break
+			sleep 0.02
+		done
+		if running "$pid"; then
+			kill -9 "$pid" 2>/dev/null || true
+			sleep 0.1
+		fi
+		rm -f "$run_dir/$port.pid"
+	fi
+	if redis-cli -p "$port" ping >/dev/null 2>&1; then
+		die "port $port is in use by a process this script did not start"
+	fi
+	redis-server "$run_dir/$port/redis.conf"
+	for _ in $(seq 1 200); do
+		if redis-cli -p "$port" ping 2>/dev/null | grep -q -e PONG -e LOADING; then
+			pid_of "$port" >/dev/null && return 0
+		fi
+		sleep 0.05
+	done
+	die "node on port $port did not restart; see $run_dir/$port/redis.log"
 }
 
 wait_ok() {
@@ -181,7 +242,17 @@ stop-node)
 	stop_node "$1"
 	echo "node 127.0.0.1:$1 stopped"
 	;;
+kill-node)
+	[ $# -eq 1 ] || die "usage: cluster.sh kill-node PORT"
+	kill_node "$1"
+	echo "node 127.0.0.1:$1 killed"
+	;;
+restart-node)
+	[ $# -eq 1 ] || die "usage: cluster.sh restart-node PORT"
+	restart_node "$1"
+	echo "node 127.0.0.1:$1 restarted"
+	;;
 *)
-	die "unknown verb $verb (start|stop|status|start-node|stop-node)"
+	die "unknown verb $verb (start|stop|status|start-node|stop-node|kill-node|restart-node)"
 	;;
 esac

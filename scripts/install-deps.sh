@@ -13,6 +13,7 @@ packages=(
 	# backends, clients and benchmarks
 	redis-server redis-tools python3 python3-redis python3-hiredis python3-yaml
 	libhiredis-dev nutcracker
+	linux-perf valgrind	# scripts/bench.sh --profile, scripts/bench-core.sh
 	# DPDK test networks and process tools
 	iproute2 ethtool kmod procps psmisc util-linux
 	iputils-ping	# tests/dpdk: ping from the test namespace

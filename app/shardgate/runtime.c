@@ -66,6 +66,7 @@ struct worker_ctx {
 	unsigned index;
 	unsigned lcore;
 	struct rte_mempool *pool;
+	struct rte_mempool *tx_pool;
 	struct sg_io_worker *io;
 	struct sg_proxy_worker *w;
 	atomic_int state;	/* 0 starting, 1 running, -errno failed, 2 done */
@@ -80,6 +81,7 @@ worker_main(void *arg)
 		.lcore = ctx->lcore,
 		.index = ctx->index,
 		.pool = ctx->pool,
+		.tx_pool = ctx->tx_pool,
 		.max_streams = ctx->cfg->limits.max_clients + 4096,
 		.read_burst = 16,
 		.dpdk = ctx->dpdk,
@@ -264,9 +266,9 @@ print_ready(const struct sg_config *cfg, unsigned nseeds)
 /*
  * DPDK mode: the port from the io section and what every worker's TCP
  * stack starts from. The RX pool holds what clients and backends sent
- * until it is parsed and forwarded, so it gets a quarter of io.mbufs
- * (at least lib/net's default); the worker pools (io.mbufs) hold output
- * and TCP's send buffers.
+ * until it is parsed and forwarded: the receiving half of io.mbufs; the
+ * worker's output pool (the other half) holds output and TCP's send
+ * buffers.
  */
 static int
 start_port(const struct sg_config *cfg, struct sg_net_port **port,
@@ -286,7 +288,9 @@ start_port(const struct sg_config *cfg, struct sg_net_port **port,
 	pc.tx_desc = (uint16_t)io->tx_desc;
 	pc.mtu = (uint16_t)io->mtu;
 	pc.mbuf_data_size = (uint16_t)(io->mbuf_size + RTE_PKTMBUF_HEADROOM);
-	pc.rx_mbufs = SG_MAX(2u * io->rx_desc + 2048u, io->mbufs / 4);
+	/* received data waits in the RX pool: the receiving half of
+	 * io.mbufs (as in kernel mode) beyond what the RX ring holds */
+	pc.rx_mbufs = SG_MAX(io->mbufs / 2, 512u) + io->rx_desc;
 	pc.ip = io->address.addr.s_addr;
 	pc.prefix_len = io->address.prefix_len;
 	pc.gateway = io->gateway.text[0] != '\0' ? io->gateway.addr.s_addr : 0;
@@ -420,26 +424,50 @@ app_run(const struct sg_config *cfg)
 		exit_code = 1;
 		goto out;
 	}
+	/*
+	 * Each worker gets io.mbufs, half for receiving and half for output:
+	 * apart, queued output can never take the buffers a worker needs to
+	 * read the replies that would drain it.
+	 */
 	for (unsigned i = 0; i < workers; i++) {
 		unsigned lcore = worker_lcore(cfg, i);
+		uint16_t room = (uint16_t)(cfg->io.mbuf_size + RTE_PKTMBUF_HEADROOM);
+		unsigned half = SG_MAX(cfg->io.mbufs / 2, 512u);
+		int socket = (int)rte_lcore_to_socket_id(lcore);
 		char name[RTE_MEMPOOL_NAMESIZE];
 
-		snprintf(name, sizeof(name), "sg_mbuf_%u", i);
 		ctx[i].proxy = proxy;
 		ctx[i].cfg = cfg;
 		ctx[i].dpdk = dpdk;
 		ctx[i].index = i;
 		ctx[i].lcore = lcore;
-		ctx[i].pool = rte_pktmbuf_pool_create(name, cfg->io.mbufs, 256, 0,
-						      (uint16_t)(cfg->io.mbuf_size + RTE_PKTMBUF_HEADROOM),
-						      (int)rte_lcore_to_socket_id(lcore));
-		if (ctx[i].pool == NULL) {
+		snprintf(name, sizeof(name), "sg_tx_%u", i);
+		ctx[i].tx_pool = rte_pktmbuf_pool_create(name, half, 256, 0, room, socket);
+		if (dpdk != NULL) {
+			/* input lands in the port's RX pool (start_port) */
+			ctx[i].pool = ctx[i].tx_pool;
+		} else {
+			snprintf(name, sizeof(name), "sg_rx_%u", i);
+			ctx[i].pool = rte_pktmbuf_pool_create(name, half, 256, 0, room, socket);
+		}
+		if (ctx[i].pool == NULL || ctx[i].tx_pool == NULL) {
 			fprintf(stderr, "shardgate: worker %u: cannot create %u mbufs of %llu "
 				"bytes: %s (raise io.memory or lower io.mbufs)\n", i,
 				cfg->io.mbufs, (unsigned long long)cfg->io.mbuf_size,
 				rte_strerror(rte_errno));
 			exit_code = 1;
 			goto out;
+		}
+		if (i == 0) {
+			uint64_t rx_bytes = (uint64_t)half * cfg->io.mbuf_size;
+			uint64_t max = sg_proxy_set_input_budget(proxy, rx_bytes);
+
+			if (max < cfg->limits.max_request)
+				printf("shardgate: requests are limited to %llu bytes, a quarter of "
+				       "a worker's receive buffers (io.mbufs %u x io.mbuf_size %llu, "
+				       "half for receiving); raise those for larger values\n",
+				       (unsigned long long)max, cfg->io.mbufs,
+				       (unsigned long long)cfg->io.mbuf_size);
 		}
 	}
 	for (unsigned i = 0; i < workers; i++) {
@@ -498,8 +526,11 @@ out:
 	sg_net_port_close(port);
 	free(dpdk);
 	if (ctx != NULL) {
-		for (unsigned i = 0; i < workers; i++)
-			rte_mempool_free(ctx[i].pool);
+		for (unsigned i = 0; i < workers; i++) {
+			if (ctx[i].pool != ctx[i].tx_pool)
+				rte_mempool_free(ctx[i].pool);
+			rte_mempool_free(ctx[i].tx_pool);
+		}
 	}
 	free(ctx);
 	free(seeds);

@@ -39,7 +39,7 @@ add_line(struct sg_config_errors *e, const char *line)
 	e->total++;
 }
 
-static void
+static void __attribute__((format(printf, 4, 0)))
 verror(struct cf_ctx *c, struct cf_mark m, const char *path, const char *fmt,
        va_list ap)
 {

@@ -15,7 +15,8 @@
  *     idle: short sleeps growing with the idle time (sg_io.h)
  *
  *   sg_io_worker_flush
- *     per stream: output queue --> TCP send queue, within snd_buf:
+ *     per stream: output queue (conf.tx_pool) --> TCP send queue, whose
+ *     own mbufs and segments come from conf.tx_pool too, within snd_buf:
  *        an mbuf at least half full moves (sg_tcp_send, no copy);
  *        the bytes of an emptier one are copied (sg_tcp_write), which
  *        coalesces small replies into TCP's tail mbuf;
@@ -438,21 +439,14 @@ dpdk_flush(struct sg_io_worker *w)
 	sg_net_worker_flush(d->net);
 }
 
+/* Received data lives in the port's RX pool, not in conf.pool. */
 static void
 dpdk_mbufs(const struct sg_io_worker *w, unsigned *avail, unsigned *size)
 {
 	const struct dpdk_worker *d = dw(w);
-	unsigned a1 = rte_mempool_avail_count(w->conf.pool), s1 = w->conf.pool->size;
-	unsigned a2 = rte_mempool_avail_count(d->rx_pool), s2 = d->rx_pool->size;
 
-	/* a1/s1 <= a2/s2: the io pool is the scarcer one */
-	if ((uint64_t)a1 * s2 <= (uint64_t)a2 * s1) {
-		*avail = a1;
-		*size = s1;
-	} else {
-		*avail = a2;
-		*size = s2;
-	}
+	*avail = rte_mempool_avail_count(d->rx_pool);
+	*size = d->rx_pool->size;
 }
 
 static int
@@ -479,7 +473,7 @@ dpdk_init(struct sg_io_worker *w)
 	d->rx_pool = sg_net_worker_rx_pool(d->net);
 
 	tc = dc->tcp;
-	tc.pool = w->conf.pool;
+	tc.pool = w->conf.tx_pool;	/* send buffers and segments: output */
 	tc.ip_output = ip_output;
 	tc.port_owned = port_owned;
 	tc.ctx = d->net;

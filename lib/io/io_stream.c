@@ -33,6 +33,8 @@ sg_io_worker_create(const struct sg_io_worker_conf *conf)
 		return NULL;
 	}
 	w->conf = *conf;
+	if (w->conf.tx_pool == NULL)
+		w->conf.tx_pool = w->conf.pool;
 	if (w->conf.read_burst == 0)
 		w->conf.read_burst = 16;
 	if (w->conf.max_streams == 0)
@@ -94,7 +96,7 @@ sink_more(struct sg_sink *sink, size_t min)
 	struct rte_mbuf *m;
 
 	io_out_settle(s);
-	m = rte_pktmbuf_alloc(s->w->conf.pool);
+	m = rte_pktmbuf_alloc(s->w->conf.tx_pool);
 	if (m == NULL) {
 		s->w->stats.nombuf++;
 		return -ENOMEM;

@@ -100,8 +100,8 @@ typedef void (*sg_io_accept_cb)(struct sg_io_listener *l, void *arg,
  * on its own lcore, the port's net worker number conf.index and its own
  * TCP stack.
  *
- * In `tcp`, the transport fills pool (the io worker's pool: send buffers
- * and segments), ip_output, port_owned and ctx (lib/net), mss (from the
+ * In `tcp`, the transport fills pool (the io worker's tx_pool: send
+ * buffers and segments), ip_output, port_owned and ctx (lib/net), mss (from the
  * port MTU when 0), rx_buf_len (the RX pool's data room when 0) and
  * tx_cksum_offload (from the port's capabilities); everything else is
  * taken as given (zero: lib/tcp's defaults). Ports, addresses: network
@@ -118,7 +118,13 @@ struct sg_io_worker_conf {
 	enum sg_io_mode mode;
 	unsigned lcore;			/* the lcore that runs this worker */
 	unsigned index;			/* worker number, 0..n-1 */
-	struct rte_mempool *pool;	/* mbufs for input and output */
+	struct rte_mempool *pool;	/* mbufs for input (DPDK mode: input
+					 * lands in the port's RX pool; this
+					 * one may be tx_pool) */
+	struct rte_mempool *tx_pool;	/* mbufs for output (NULL: pool). Apart,
+					 * queued output can never leave the
+					 * worker unable to read (and so to
+					 * drain what it waits for) */
 	uint32_t max_streams;		/* accepted + connected, at most */
 	uint32_t read_burst;		/* mbufs per read (kernel mode) */
 	const struct sg_io_dpdk_conf *dpdk; /* DPDK mode only; must outlive
@@ -247,9 +253,8 @@ void sg_io_worker_stats(const struct sg_io_worker *w, struct sg_io_stats *st);
 /* Free and total mbufs of the worker's pool: received data waiting to be
  * used and queued output both hold mbufs, so callers watch this to shed
  * the connections that hold the most before the pool runs dry. DPDK
- * mode: received data lives in the port's RX pool instead, so the
- * figures are those of whichever of the two pools has the smaller free
- * share. */
+ * mode: received data lives in the port's RX pool (see
+ * sg_net_worker_rx_pool()), so these are its figures. */
 void sg_io_worker_mbufs(const struct sg_io_worker *w, unsigned *avail, unsigned *size);
 
 /*

@@ -68,7 +68,6 @@ backend_node_get(struct sg_proxy_worker *w, uint32_t ipv4, uint16_t port)
 	inet_ntop(AF_INET, &n->addr.sin_addr, ip, sizeof(ip));
 	snprintf(n->name, sizeof(n->name), "%s:%u", ip, port);
 	n->nconns = SG_MIN(SG_MAX(w->cfg->backend.connections, 1u), PX_MAX_CONNS);
-	TAILQ_INIT(&n->overflow);
 	for (int p = 0; p < 2; p++) {
 		for (uint32_t i = 0; i < n->nconns; i++) {
 			struct backend_conn *c = &n->conn[p][i];
@@ -102,12 +101,12 @@ conn_control(struct backend_conn *c, uint32_t argc, const struct sg_span *argv)
 	struct sg_proxy_worker *w = c->node->w;
 	struct req *r = control_req(w);
 	struct sg_sink *out = sg_io_out(c->s);
-	size_t before = out->written;
 
 	if (r == NULL)
 		return;
 	sg_resp_write_command(out, argc, argv);
-	c->queued += out->written - before;
+	/* the sink counts what it took: on failure that is less */
+	c->queued = out->written;
 	r->wire_end = c->queued;
 	r->conn = c;
 	r->state = RQ_SENT;
@@ -128,79 +127,89 @@ conn_write(struct backend_conn *c, struct req *r)
 		r->flags &= (uint8_t)~RQ_F_ASKING;
 	}
 	sg_sink_write(out, r->wire.data, r->wire.len);
-	c->queued += r->wire.len;
-	r->wire_end = c->queued;
+	/* where our last byte would be; c->queued is what the sink took */
+	r->wire_end = c->queued + r->wire.len;
+	c->queued = out->written;
 	r->conn = c;
 	r->state = RQ_SENT;
 	r->sent_ns = w->now_ns;
+	req_hold_done(w, r);
 	TAILQ_INSERT_TAIL(&c->inflight, r, link);
 	c->ninflight++;
 	sg_tm_inc(w->tm, SG_TM_backend_requests);
 	sg_tm_add(w->tm, SG_TM_backend_bytes_out, r->wire.len);
 	sg_tm_gauge_add(w->tm, SG_TM_G_in_flight, 1);
+	if (SG_UNLIKELY(out->err != 0)) {
+		/* out of output buffers: this connection cannot carry the
+		 * request whole; what was cut short is re-sent elsewhere */
+		PX_LOG(WARNING, "%s: no output buffers (%d); reconnecting\n", c->node->name,
+		       out->err);
+		backend_conn_abort(c);
+	}
+}
+
+/*
+ * Which of a node's connections carries a request: always the same one
+ * for a given client (its session id), because Redis runs each connection's
+ * requests in order but two connections' in any order, and a client's
+ * pipeline must execute as it was sent. Many clients share a connection;
+ * one client never spreads over two.
+ */
+static struct backend_conn *
+conn_for(struct backend_node *n, const struct req *r)
+{
+	const struct session *sess = r->sess != NULL ? r->sess :
+				     r->parent != NULL ? r->parent->sess : NULL;
+	uint64_t id = sess != NULL ? sess->id : 0;
+
+	return &n->conn[r->proto == 3 ? 1 : 0][id % n->nconns];
+}
+
+static void
+conn_queue(struct backend_conn *c, struct req *r)
+{
+	r->state = RQ_WAITING;
+	r->conn = c;
+	TAILQ_INSERT_TAIL(&c->waiting, r, link);
+	c->nwaiting++;
 }
 
 void
 backend_send(struct backend_node *n, struct req *r)
 {
-	struct sg_proxy_worker *w = n->w;
-	uint32_t max = w->cfg->backend.max_in_flight;
-	struct backend_conn *best = NULL, *idle = NULL;
-	unsigned p = r->proto == 3 ? 1 : 0;
+	struct backend_conn *c = conn_for(n, r);
 
-	/* the READY connection with the fewest requests in flight */
-	for (uint32_t i = 0; i < n->nconns; i++) {
-		struct backend_conn *c = &n->conn[p][(n->rr + i) % n->nconns];
-
-		if (c->state == BC_READY) {
-			if (c->ninflight < max && (best == NULL || c->ninflight < best->ninflight))
-				best = c;
-		} else if (c->state == BC_IDLE && idle == NULL) {
-			idle = c;
-		} else if (c->state == BC_CONNECTING && idle == NULL) {
-			idle = c;
+	switch (c->state) {
+	case BC_READY:
+		/* behind anything already waiting: order is per connection */
+		if (c->nwaiting == 0 && c->ninflight < n->w->cfg->backend.max_in_flight) {
+			conn_write(c, r);
+			return;
 		}
-	}
-	n->rr++;
-	if (best != NULL && (idle == NULL || best->ninflight < max / 2)) {
-		conn_write(best, r);
+		conn_queue(c, r);
 		return;
-	}
-	if (idle != NULL) {
+	case BC_IDLE:
 		/* connects on demand; the request waits for the handshake */
-		r->state = RQ_WAITING;
-		r->conn = idle;
-		TAILQ_INSERT_TAIL(&idle->waiting, r, link);
-		idle->nwaiting++;
-		if (idle->state == BC_IDLE)
-			conn_connect(idle);
+		conn_queue(c, r);
+		conn_connect(c);
+		return;
+	default:	/* CONNECTING, or BACKOFF until its timer */
+		conn_queue(c, r);
 		return;
 	}
-	if (best != NULL) {
-		conn_write(best, r);
-		return;
-	}
-	/* every connection is full or backing off */
-	r->state = RQ_WAITING;
-	r->conn = NULL;
-	TAILQ_INSERT_TAIL(&n->overflow, r, link);
-	n->noverflow++;
 }
 
-/* Room freed on c: move overflow requests of its node onto it. */
+/* Room freed on c (or it just became ready): send what waits, in order. */
 static void
-conn_drain_overflow(struct backend_conn *c)
+conn_drain_waiting(struct backend_conn *c)
 {
-	struct backend_node *n = c->node;
-	uint32_t max = n->w->cfg->backend.max_in_flight;
-	struct req *r, *next;
+	uint32_t max = c->node->w->cfg->backend.max_in_flight;
+	struct req *r;
 
-	for (r = TAILQ_FIRST(&n->overflow); r != NULL && c->ninflight < max; r = next) {
-		next = TAILQ_NEXT(r, link);
-		if (r->proto != c->proto)
-			continue;
-		TAILQ_REMOVE(&n->overflow, r, link);
-		n->noverflow--;
+	while (c->state == BC_READY && c->ninflight < max &&
+	       (r = TAILQ_FIRST(&c->waiting)) != NULL) {
+		TAILQ_REMOVE(&c->waiting, r, link);
+		c->nwaiting--;
 		conn_write(c, r);
 	}
 }
@@ -322,12 +331,7 @@ on_connected(struct sg_io_stream *s, void *arg, int status)
 	c->failures = 0;
 	sg_tm_gauge_add(w->tm, SG_TM_G_backend_conns, 1);
 	conn_handshake(c);
-	while ((r = TAILQ_FIRST(&c->waiting)) != NULL) {
-		TAILQ_REMOVE(&c->waiting, r, link);
-		c->nwaiting--;
-		conn_write(c, r);
-	}
-	conn_drain_overflow(c);
+	conn_drain_waiting(c);
 	if (n->down) {
 		n->down = false;
 		parked_redispatch(w);
@@ -366,8 +370,9 @@ conn_lost(struct backend_conn *c, uint64_t written)
 			req_free(w, r);	/* orphan */
 			continue;
 		}
-		if (r->wire_end - r->wire.len >= written || (r->flags & RQ_F_READ)) {
-			/* never left, or safe to repeat */
+		if (r->wire_end > written || (r->flags & RQ_F_READ)) {
+			/* its last byte never left (a server does not run a
+			 * request it did not receive whole), or safe to repeat */
 			r->state = RQ_NEW;
 			TAILQ_INSERT_TAIL(&redo, r, link);
 			continue;
@@ -384,6 +389,14 @@ conn_lost(struct backend_conn *c, uint64_t written)
 	}
 	c->queued = 0;
 	proxy_ask_refresh(w);
+	/* requests queued behind the lost ones keep their place after them */
+	while ((r = TAILQ_FIRST(&c->waiting)) != NULL) {
+		TAILQ_REMOVE(&c->waiting, r, link);
+		c->nwaiting--;
+		r->conn = NULL;
+		r->state = RQ_NEW;
+		TAILQ_INSERT_TAIL(&redo, r, link);
+	}
 	while ((r = TAILQ_FIRST(&redo)) != NULL) {
 		TAILQ_REMOVE(&redo, r, link);
 		sg_tm_inc(w->tm, SG_TM_retries_reconnect);
@@ -503,8 +516,11 @@ conn_reply(struct backend_conn *c, const struct sg_resp_reply *info)
 			r->state = RQ_NEW;
 			if (info->error == SG_RESP_ERR_MOVED) {
 				sg_tm_inc(w->tm, SG_TM_redirects_moved);
-				if (to != NULL)
+				if (to != NULL) {
+					if (w->moved[info->slot % SG_CLUSTER_SLOTS] == NULL)
+						w->nmoved++;
 					w->moved[info->slot % SG_CLUSTER_SLOTS] = to;
+				}
 				proxy_ask_refresh(w);
 			} else {
 				sg_tm_inc(w->tm, SG_TM_redirects_ask);
@@ -571,8 +587,8 @@ on_data(struct sg_io_stream *s, void *arg, struct rte_mbuf *m)
 			return;
 		inbuf_consume(&c->in, info.size);
 	}
-	if (c->node->noverflow > 0)
-		conn_drain_overflow(c);
+	if (c->nwaiting > 0 && c->s == s)
+		conn_drain_waiting(c);
 }
 
 static const struct sg_io_stream_cbs conn_cbs = {
@@ -587,13 +603,7 @@ void
 backend_node_close(struct backend_node *n)
 {
 	struct sg_proxy_worker *w = n->w;
-	struct req *o;
 
-	while ((o = TAILQ_FIRST(&n->overflow)) != NULL) {
-		TAILQ_REMOVE(&n->overflow, o, link);
-		n->noverflow--;
-		req_fail(o, "ERR shardgate: shutting down");
-	}
 	for (int p = 0; p < 2; p++) {
 		for (uint32_t i = 0; i < n->nconns; i++) {
 			struct backend_conn *c = &n->conn[p][i];
@@ -626,8 +636,6 @@ backend_node_close(struct backend_node *n)
 static bool
 node_idle(const struct backend_node *n)
 {
-	if (n->noverflow > 0)
-		return false;
 	for (int p = 0; p < 2; p++) {
 		for (uint32_t i = 0; i < n->nconns; i++) {
 			const struct backend_conn *c = &n->conn[p][i];
@@ -676,9 +684,11 @@ backend_prune(struct sg_proxy_worker *w)
 			if (r->ask_node == n)
 				r->ask_node = NULL;
 		}
-		for (unsigned s = 0; s < SG_CLUSTER_SLOTS; s++) {
-			if (w->moved[s] == n)
+		for (unsigned s = 0; s < SG_CLUSTER_SLOTS && w->nmoved > 0; s++) {
+			if (w->moved[s] == n) {
 				w->moved[s] = NULL;
+				w->nmoved--;
+			}
 		}
 		PX_LOG(INFO, "%s left the cluster; closing its connections\n", n->name);
 		TAILQ_REMOVE(&w->nodes, n, link);

@@ -130,6 +130,7 @@ enum req_state {
 #define RQ_F_ERROR	0x10	/* reply is an error */
 
 struct req {
+	struct req *free_next;		/* first: req_new reads it cold */
 	TAILQ_ENTRY(req) sess_link;	/* session.fifo (not parts) */
 	TAILQ_ENTRY(req) link;		/* conn inflight/waiting, parked */
 	struct sg_proxy_worker *w;
@@ -150,7 +151,8 @@ struct req {
 	uint32_t part_index;
 	uint64_t start_ns;
 	uint64_t hold_deadline_ns;	/* set when first parked */
-	uint64_t parked_ns;
+	uint64_t parked_ns;		/* this park */
+	uint64_t held_since_ns;		/* first park; 0 when never parked */
 	uint64_t wire_end;		/* conn.queued after our bytes */
 	uint64_t sent_ns;
 	int64_t value;			/* integer replies (merges) */
@@ -164,7 +166,6 @@ struct req {
 	uint32_t *key_part;		/* BY_KEY merge: key i -> part */
 	uint32_t *key_pos;		/* and its position there */
 	uint32_t nkeys;
-	struct req *free_next;
 };
 
 /* ------------------------------------------------------------------ */
@@ -193,6 +194,7 @@ struct session {
 	char *lib_ver;
 	uint64_t created_ns;
 	uint64_t last_active_ns;
+	const struct sg_command *last_cmd;	/* for CLIENT LIST */
 	struct sockaddr_in local;
 	struct sockaddr_in peer;
 };
@@ -217,7 +219,7 @@ struct backend_conn {
 	uint8_t proto;
 	uint8_t index;
 	struct req_list inflight;
-	struct req_list waiting;	/* before the conn is ready */
+	struct req_list waiting;	/* not ready yet, or at max_in_flight */
 	uint32_t ninflight;
 	uint32_t nwaiting;
 	uint64_t queued;		/* bytes written to the sink, ever */
@@ -237,8 +239,6 @@ struct backend_node {
 	bool down;			/* connecting fails */
 	uint64_t down_since_ns;
 	uint64_t seen_version;		/* last topology that listed it */
-	struct req_list overflow;	/* all conns at max_in_flight */
-	uint32_t noverflow;
 	struct backend_conn conn[2][PX_MAX_CONNS];	/* [proto - 2][i] */
 };
 
@@ -362,6 +362,7 @@ struct sg_proxy_worker {
 	struct backend_node **node_of;	/* topology node -> our pool */
 	uint16_t node_of_cap;
 	struct backend_node *moved[SG_CLUSTER_SLOTS];	/* MOVED seen since */
+	uint32_t nmoved;		/* entries set in moved[] */
 
 	struct backend_node_list nodes;
 	struct session_list sessions;
@@ -410,6 +411,17 @@ void session_shed(struct session *sess);
 
 /* proxy_worker.c */
 void publish_status(struct sg_proxy_worker *w);
+
+/* A parked request leaves for good (sent, or failed): its whole hold,
+ * however many re-parks it took, is one sample. */
+static inline void
+req_hold_done(struct sg_proxy_worker *w, struct req *r)
+{
+	if (SG_UNLIKELY(r->held_since_ns != 0)) {
+		sg_telemetry_hist_record(&w->tm->hold, w->now_ns - r->held_since_ns);
+		r->held_since_ns = 0;
+	}
+}
 
 /* proxy_route.c */
 void route_request(struct session *sess, const struct sg_resp_request *rq);

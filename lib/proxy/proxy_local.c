@@ -284,14 +284,17 @@ client_info_line(const struct session *sess, char *buf, size_t cap)
 	inet_ntop(AF_INET, &sess->peer.sin_addr, peer, sizeof(peer));
 	inet_ntop(AF_INET, &sess->local.sin_addr, local, sizeof(local));
 	snprintf(buf, cap,
-		 "id=%llu addr=%s:%u laddr=%s:%u fd=-1 name=%s age=%llu idle=0 flags=%s "
+		 "id=%llu addr=%s:%u laddr=%s:%u fd=-1 name=%s age=%llu idle=%llu flags=%s "
 		 "db=0 sub=0 psub=0 ssub=0 multi=-1 qbuf=0 qbuf-free=0 argv-mem=0 "
-		 "multi-mem=0 obl=0 oll=0 omem=0 tot-mem=0 events=r cmd=client|info "
+		 "multi-mem=0 obl=0 oll=0 omem=0 tot-mem=0 events=r cmd=%s "
 		 "user=%s redir=-1 resp=%u lib-name=%s lib-ver=%s\n",
 		 (unsigned long long)sess->id, peer, ntohs(sess->peer.sin_port), local,
 		 ntohs(sess->local.sin_port), sess->name != NULL ? sess->name : "",
 		 (unsigned long long)((sess->w->now_ns - sess->created_ns) / SG_NS_PER_S),
-		 sess->readonly ? "r" : "N", sess->user != NULL ? sess->user : "default",
+		 (unsigned long long)((sess->w->now_ns - sess->last_active_ns) / SG_NS_PER_S),
+		 sess->readonly ? "r" : "N",
+		 sess->last_cmd != NULL ? sess->last_cmd->name : "NULL",
+		 sess->user != NULL ? sess->user : "default",
 		 sess->proto, sess->lib_name != NULL ? sess->lib_name : "",
 		 sess->lib_ver != NULL ? sess->lib_ver : "");
 }
@@ -529,8 +532,11 @@ cmd_cluster(struct session *sess, const struct sg_command *cmd,
 	case SG_CMD_CLUSTER_GETKEYSINSLOT: {
 		int64_t slot;
 
-		if (sg_span_to_i64(arg(rq, 2), &slot) != 0 || slot < 0 ||
-		    slot >= SG_CLUSTER_SLOTS) {
+		if (sg_span_to_i64(arg(rq, 2), &slot) != 0) {
+			local_error(sess, "ERR value is not an integer or out of range");
+			return;
+		}
+		if (slot < 0 || slot >= SG_CLUSTER_SLOTS) {
 			local_error(sess, "ERR Invalid slot");
 			return;
 		}
@@ -548,7 +554,7 @@ cmd_cluster(struct session *sess, const struct sg_command *cmd,
 
 /* ---- INFO ---- */
 
-static void
+static void SG_PRINTF(2, 3)
 add(struct sg_membuf *b, const char *fmt, ...)
 {
 	char line[512];
@@ -702,6 +708,10 @@ local_command(struct session *sess, const struct sg_command *cmd,
 	}
 	switch (cmd->id) {
 	case SG_CMD_PING:
+		if (rq->argc > 2) {
+			local_error(sess, "ERR wrong number of arguments for 'ping' command");
+			return;
+		}
 		out = session_local_sink(sess, &r);
 		if (rq->argc > 1)
 			write_arg_bulk(out, sess, &rq->argv[1]);

@@ -2,14 +2,16 @@
 /*
  * Requests come from a per-worker free list. A recycled request keeps
  * its wire and reply buffers (up to REQ_KEEP_BYTES each), so the steady
- * state allocates nothing.
+ * state allocates nothing. The list is bounded (REQ_FREE_MAX): a burst of
+ * requests (thousands of pipelined clients vanishing at once) returns its
+ * memory instead of parking it here for good.
  */
 #include <stdlib.h>
 
 #include "proxy_internal.h"
 
-#define REQ_KEEP_BYTES (16 * 1024)
-#define REQ_FREE_MAX 65536
+#define REQ_KEEP_BYTES 1024
+#define REQ_FREE_MAX 1024
 
 static void
 keep_or_free(struct sg_membuf *b)

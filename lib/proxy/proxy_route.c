@@ -18,6 +18,7 @@
  * key_part/key_pos map each key of the client's request to its answer.
  */
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -31,6 +32,7 @@ req_fail(struct req *r, const char *msg)
 {
 	struct sg_sink sink;
 
+	req_hold_done(r->w, r);
 	r->reply.len = 0;
 	sg_membuf_sink(&r->reply, &sink);
 	sg_resp_write_error(&sink, msg, strlen(msg));
@@ -44,44 +46,56 @@ req_fail(struct req *r, const char *msg)
 	session_reply_ready(r->w, r);
 }
 
-/* Copies a client-supplied name into an error message safely. */
-static void
-quoted(char *dst, size_t cap, const struct sg_arg *a)
+/*
+ * Appends at most `budget` bytes of a client-supplied argument to an
+ * error message; CR and LF become spaces (an error is one line), as
+ * Valkey does. Returns the bytes appended.
+ */
+static size_t
+append_arg(char *dst, size_t cap, const struct session *sess, const struct sg_arg *a,
+	   size_t budget)
 {
-	size_t n = 0;
+	size_t n = SG_MIN(SG_MIN(a->len, budget), cap - 1);
 
-	if (a->ptr == NULL) {
-		snprintf(dst, cap, "(%zu bytes)", a->len);
-		return;
-	}
-	for (size_t i = 0; i < a->len && n + 1 < cap && i < 128; i++) {
-		char c = a->ptr[i];
-
-		dst[n++] = (c == '\r' || c == '\n') ? ' ' : c;
+	if (a->ptr != NULL)
+		memcpy(dst, a->ptr, n);
+	else
+		inbuf_copy(&sess->in, a->off, n, dst);
+	for (size_t i = 0; i < n; i++) {
+		if (dst[i] == '\r' || dst[i] == '\n')
+			dst[i] = ' ';
 	}
 	dst[n] = '\0';
+	return n;
 }
 
+/* Valkey's wording: the name and the arguments share 128 characters each. */
 static void
 unknown_command(struct session *sess, const struct sg_resp_request *rq,
 		const struct sg_command *container)
 {
-	char name[160], args[600];
+	char name[160], args[400];
 	size_t n = 0;
 
 	if (container != NULL && rq->argc > 1) {
-		quoted(name, sizeof(name), &rq->argv[1]);
-		local_error(sess, "ERR unknown subcommand '%s'. Try %s HELP.", name,
-			    container->name);
+		char upper[64];
+		size_t i;
+
+		append_arg(name, sizeof(name), sess, &rq->argv[1], 128);
+		for (i = 0; container->name[i] != '\0' && i < sizeof(upper) - 1; i++)
+			upper[i] = (char)toupper((unsigned char)container->name[i]);
+		upper[i] = '\0';
+		local_error(sess, "ERR unknown subcommand '%s'. Try %s HELP.", name, upper);
 		return;
 	}
-	quoted(name, sizeof(name), &rq->argv[0]);
+	append_arg(name, sizeof(name), sess, &rq->argv[0], 128);
 	args[0] = '\0';
-	for (uint32_t i = 1; i < rq->argc && i <= 4 && n < sizeof(args) - 140; i++) {
-		char a[140];
-
-		quoted(a, sizeof(a), &rq->argv[i]);
-		n += (size_t)snprintf(args + n, sizeof(args) - n, "'%s' ", a);
+	for (uint32_t i = 1; i < rq->argc && n < 128; i++) {
+		args[n++] = '\'';
+		n += append_arg(args + n, sizeof(args) - n, sess, &rq->argv[i], 128 - (n - 1));
+		args[n++] = '\'';
+		args[n++] = ' ';
+		args[n] = '\0';
 	}
 	local_error(sess, "ERR unknown command '%s', with args beginning with: %s", name, args);
 }
@@ -439,6 +453,7 @@ route_request(struct session *sess, const struct sg_resp_request *rq)
 		unknown_command(sess, rq, container);
 		return;
 	}
+	sess->last_cmd = cmd;
 	if (!sg_command_arity_ok(cmd, rq->argc)) {
 		sg_tm_inc(w->tm, SG_TM_errors_arity);
 		local_error(sess, "ERR wrong number of arguments for '%s' command", cmd->name);
@@ -609,7 +624,11 @@ park(struct sg_proxy_worker *w, struct req *r)
 	TAILQ_INSERT_TAIL(&w->parked, r, link);
 	w->nparked++;
 	w->parked_bytes += r->wire.len;
-	sg_tm_inc(w->tm, SG_TM_parked);
+	if (r->held_since_ns == 0) {
+		/* counted once, however often it is retried and re-parked */
+		r->held_since_ns = w->now_ns;
+		sg_tm_inc(w->tm, SG_TM_parked);
+	}
 	sg_tm_gauge_add(w->tm, SG_TM_G_parked_now, 1);
 	r->timer.cb = hold_expired;
 	r->timer.arg = r;
@@ -628,7 +647,6 @@ unpark(struct sg_proxy_worker *w, struct req *r)
 	w->parked_bytes -= r->wire.len;
 	sg_tm_gauge_add(w->tm, SG_TM_G_parked_now, -1);
 	sg_timer_cancel(&w->wheel, &r->timer);
-	sg_telemetry_hist_record(&w->tm->hold, w->now_ns - r->parked_ns);
 	r->state = RQ_NEW;
 }
 
@@ -673,7 +691,9 @@ dispatch(struct sg_proxy_worker *w, struct req *r)
 		n = r->ask_node;
 		r->ask_node = NULL;
 		r->flags |= RQ_F_ASKING;
-	} else if (w->moved[r->slot] != NULL) {
+	} else if (w->nmoved > 0 && w->moved[r->slot] != NULL) {
+		/* nmoved first: the 128 KiB table stays out of the cache
+		 * unless a MOVED was seen since the last topology */
 		n = w->moved[r->slot];
 	} else if (t != NULL) {
 		uint16_t shard = t->slot_shard[r->slot];
@@ -763,6 +783,8 @@ merge_by_key(struct req *parent, struct sg_sink *sink)
 	free(counts);
 }
 
+static const char fanout_bad_reply[] = "ERR shardgate: unexpected reply to a fan-out request";
+
 static void
 merge_concat(struct req *parent, struct sg_sink *sink)
 {
@@ -784,9 +806,7 @@ merge_concat(struct req *parent, struct sg_sink *sink)
 	}
 	return;
 bad:
-	static const char msg[] = "ERR shardgate: unexpected reply to a fan-out request";
-
-	sg_resp_write_error(sink, msg, sizeof(msg) - 1);
+	sg_resp_write_error(sink, fanout_bad_reply, sizeof(fanout_bad_reply) - 1);
 }
 
 static void
@@ -926,7 +946,10 @@ part_done(struct req *part)
 void
 proxy_topology_changed(struct sg_proxy_worker *w)
 {
-	memset(w->moved, 0, sizeof(w->moved));
+	if (w->nmoved > 0) {
+		memset(w->moved, 0, sizeof(w->moved));
+		w->nmoved = 0;
+	}
 	backend_prune(w);
 	parked_redispatch(w);
 }

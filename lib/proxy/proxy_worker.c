@@ -118,6 +118,18 @@ sg_proxy_destroy(struct sg_proxy *p)
 	free(p);
 }
 
+uint64_t
+sg_proxy_set_input_budget(struct sg_proxy *p, uint64_t rx_bytes)
+{
+	uint64_t share = rx_bytes / 4;
+
+	if (p->limits.max_request > share)
+		p->limits.max_request = share;
+	if (p->limits.max_bulk > share)
+		p->limits.max_bulk = share;
+	return p->limits.max_request;
+}
+
 void
 sg_proxy_stop(struct sg_proxy *p)
 {
@@ -336,7 +348,13 @@ sg_proxy_worker_run(struct sg_proxy_worker *w)
 
 		rte_rcu_qsbr_quiescent(p->rcu, w->index);
 		load_shared(w);
-		if (!worked && idle_cap > 0)
+		/*
+		 * Everything this iteration produced has been flushed, so wait in
+		 * the poll (bounded by the next timer): it returns at once when
+		 * something is ready. A zero-timeout poll first would mostly find
+		 * nothing and cost a system call per iteration.
+		 */
+		if (idle_cap > 0)
 			wait = sg_timer_wheel_idle_ns(&w->wheel, w->now_ns, idle_cap);
 		if (wait > 0) {
 			/* asleep, this worker holds nothing: do not delay grace periods */

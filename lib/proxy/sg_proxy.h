@@ -49,6 +49,17 @@ struct sg_proxy *sg_proxy_create(const struct sg_config *cfg, unsigned nworkers,
 				 const struct sockaddr_in *seeds, unsigned nseeds);
 void sg_proxy_destroy(struct sg_proxy *p);
 
+/*
+ * Every request is held whole in a worker's receive mbufs before it is
+ * routed, so one request may not need more than a share of them: limits
+ * on request and argument size are lowered to a quarter of `rx_bytes`
+ * (the data room of one worker's receive pool) when the configuration
+ * allows more. Such requests are then refused when their header says so,
+ * before any of their data is held. Call before the workers start.
+ * Returns the effective limits.max_request.
+ */
+uint64_t sg_proxy_set_input_budget(struct sg_proxy *p, uint64_t rx_bytes);
+
 /* Registers <prefix>/info and <prefix>/nodes (and the telemetry
  * library's own). Returns 0 or -errno. */
 int sg_proxy_register_telemetry(struct sg_proxy *p, const char *prefix);

@@ -65,10 +65,89 @@ class Cluster:
     def seeds(self):
         return ["127.0.0.1:%d" % p for p in self.ports[:3]]
 
+    def slot_ranges(self):
+        """[(first, last, primary_port), ...] from CLUSTER SLOTS of the
+        first node."""
+        import redis
+        r = redis.Redis(host="127.0.0.1", port=self.base, socket_timeout=10)
+        try:
+            rows = r.execute_command("CLUSTER", "SLOTS")
+        finally:
+            r.close()
+        return sorted((int(row[0]), int(row[1]), int(row[2][1])) for row in rows)
+
+    def primary_ports(self):
+        return sorted({p for _, _, p in self.slot_ranges()})
+
+    def owner_port(self, slot):
+        for first, last, port in self.slot_ranges():
+            if first <= slot <= last:
+                return port
+        fail("slot %d has no owner" % slot)
+
+    def node(self, port):
+        """A plain redis-py client to one node."""
+        import redis
+        return redis.Redis(host="127.0.0.1", port=port, socket_timeout=10)
+
     def client(self):
         """redis-py's cluster client straight to the cluster (the reference)."""
         from redis.cluster import RedisCluster
         return RedisCluster(host="127.0.0.1", port=self.base, decode_responses=False)
+
+
+def is_asan():
+    """True when the shardgate under test is an AddressSanitizer build."""
+    with open(SHARDGATE, "rb") as f:
+        return b"__asan_init" in f.read()
+
+
+def disconnect(client):
+    """Really closes a redis-py client's sockets (redis-py 4.3's close()
+    only returns the connection to its pool, which keeps it open)."""
+    client.close()
+    client.connection_pool.disconnect()
+
+
+def descendants(pid):
+    kids = {}
+    for d in os.listdir("/proc"):
+        if not d.isdigit():
+            continue
+        try:
+            with open("/proc/%s/stat" % d) as f:
+                stat = f.read()
+        except OSError:
+            continue
+        ppid = int(stat.rsplit(")", 1)[1].split()[1])
+        kids.setdefault(ppid, []).append(int(d))
+    out, todo = [], [pid]
+    while todo:
+        for k in kids.get(todo.pop(), []):
+            out.append(k)
+            todo.append(k)
+    return out
+
+
+def pid_alive(pid):
+    """True while /proc/PID exists and is not a zombie."""
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+def wait_for(cond, timeout, what, step=0.05):
+    """Polls cond() until it is true; fails naming `what` after timeout s."""
+    deadline = time.time() + timeout
+    while True:
+        v = cond()
+        if v:
+            return v
+        if time.time() > deadline:
+            fail("timed out after %.1f s waiting for %s" % (timeout, what))
+        time.sleep(step)
 
 
 def free_port():
@@ -82,7 +161,11 @@ def free_port():
 class Proxy:
     """A shardgate process in kernel mode in front of `seeds`."""
 
-    def __init__(self, seeds, port=None, workers=1, extra=""):
+    def __init__(self, seeds, port=None, workers=1, extra="", backend="", env=None,
+                 mbufs=32768, memory="512mb"):
+        """extra: YAML appended at the top level (e.g. a limits: section);
+        backend: lines added under backend: (indented by two spaces);
+        env: extra environment variables for the process."""
         self.port = port or free_port()
         self.dir = tempfile.mkdtemp(prefix="sg-it-proxy-")
         self.prefix = "sgit-%d-%d" % (os.getpid(), self.port)
@@ -90,11 +173,13 @@ class Proxy:
         with open(self.conf, "w") as f:
             f.write("listen:\n  - address: 127.0.0.1\n    port: %d\n" % self.port)
             f.write("io:\n  mode: kernel\n  workers: %d\n  file_prefix: %s\n"
-                    "  memory: 256mb\n  mbufs: 8192\n" % (workers, self.prefix))
+                    "  memory: %s\n  mbufs: %d\n" % (workers, self.prefix, memory, mbufs))
             f.write("backend:\n  seeds: [%s]\n" % ", ".join('"%s"' % s for s in seeds))
+            f.write(backend)
             f.write("cluster:\n  refresh_interval: 1s\n")
             f.write(extra)
         self.proc = None
+        self.env = dict(os.environ, **(env or {}))
         self.out = os.path.join(self.dir, "out.log")
 
     def __enter__(self):
@@ -103,30 +188,44 @@ class Proxy:
 
     def start(self):
         self.outf = open(self.out, "w")
-        self.proc = subprocess.Popen([SHARDGATE, "--config", self.conf],
+        self.proc = subprocess.Popen([SHARDGATE, "--config", self.conf], env=self.env,
                                      stdout=self.outf, stderr=subprocess.STDOUT)
         deadline = time.time() + 20
         while time.time() < deadline:
             if self.proc.poll() is not None:
                 fail("shardgate exited early (%d): %s" % (self.proc.returncode, self.output()))
+            c = self.client()
             try:
-                c = self.client()
                 if c.ping():
                     # wait for the topology too: a GET must succeed
                     c.get("sg-ready-probe")
-                    c.close()
                     return
             except Exception:
                 pass
+            finally:
+                disconnect(c)
             time.sleep(0.1)
         fail("shardgate did not become ready: " + self.output())
 
-    def output(self):
+    def output(self, tail=4000):
         try:
-            with open(self.out) as f:
-                return f.read()[-4000:]
+            with open(self.out, errors="replace") as f:
+                return f.read()[-tail:]
         except OSError:
             return ""
+
+    def remove_runtime_dir(self):
+        """EAL leaves /var/run/dpdk/<file_prefix>/ behind; ours is unique."""
+        subprocess.run(["rm", "-rf", os.path.join("/var/run/dpdk", self.prefix)])
+
+    def check_output(self):
+        """Fails if the proxy's output holds a sanitizer report (UBSan may
+        report and carry on with exit status 0)."""
+        out = self.output(tail=1 << 24)
+        for bad in ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:"):
+            if bad in out:
+                at = out.index(bad)
+                fail("shardgate reported '%s': %s" % (bad, out[max(0, at - 200):at + 3000]))
 
     def stop(self, expect_rc=0):
         if self.proc is None:
@@ -142,8 +241,10 @@ class Proxy:
         rc = self.proc.returncode
         self.proc = None
         self.outf.close()
+        self.remove_runtime_dir()
         if expect_rc is not None and rc != expect_rc:
             fail("shardgate exited with %d: %s" % (rc, self.output()))
+        self.check_output()
 
     def __exit__(self, *exc):
         try:
@@ -163,15 +264,72 @@ class Proxy:
         return 0
 
     def info(self, section="shardgate"):
-        return self.client().info(section)
+        c = self.client()
+        try:
+            return c.info(section)
+        finally:
+            disconnect(c)
+
+    @property
+    def pid(self):
+        return self.proc.pid
+
+    def clients_gauge(self):
+        """INFO's count of open client connections (the asker included)."""
+        return int(self.info("shardgate")["clients"])
+
+    def wait_info(self, key, want, timeout=10.0):
+        """Polls INFO shardgate until `key` equals `want` (the asking
+        connection counts itself in `clients`). Returns the last value."""
+        deadline = time.time() + timeout
+        while True:
+            v = int(self.info("shardgate")[key])
+            if v == want or time.time() > deadline:
+                return v
+            time.sleep(0.05)
+
+    def descendants(self):
+        """PIDs of every process below the proxy (it should start none)."""
+        return descendants(self.proc.pid)
 
 
 # ---- a minimal RESP client for what redis-py cannot do (RESP3, raw bytes) ----
 
+class Null3:
+    """RESP3's null (`_`), distinct from RESP2's null bulk (None)."""
+    def __repr__(self):
+        return "NULL3"
+
+    def __eq__(self, other):
+        return isinstance(other, Null3)
+
+    def __hash__(self):
+        return 0
+
+
+NULL3 = Null3()
+
+
+class RespSet(list):
+    """A RESP3 set (`~`), in wire order."""
+
+
+class RespPush(list):
+    """A RESP3 push (`>`)."""
+
+
 class Resp:
+    """A raw RESP client: one socket, replies read one at a time.
+
+    read() decodes a reply; read_raw() returns its exact bytes. RESP3 types
+    stay distinguishable: maps are dicts, sets RespSet, nulls NULL3 (RESP2's
+    null bulk/array is None), doubles float, booleans bool, verbatim bytes.
+    """
+
     def __init__(self, port, host="127.0.0.1", timeout=10):
         self.s = socket.create_connection((host, port), timeout=timeout)
         self.buf = b""
+        self.raw = None
 
     def close(self):
         self.s.close()
@@ -193,12 +351,16 @@ class Resp:
         while b"\r\n" not in self.buf:
             self._fill()
         line, self.buf = self.buf.split(b"\r\n", 1)
+        if self.raw is not None:
+            self.raw.append(line + b"\r\n")
         return line
 
     def _bytes(self, n):
         while len(self.buf) < n + 2:
             self._fill()
         data, self.buf = self.buf[:n], self.buf[n + 2:]
+        if self.raw is not None:
+            self.raw.append(data + b"\r\n")
         return data
 
     def read(self):
@@ -220,17 +382,64 @@ class Resp:
             n = int(rest)
             if n < 0:
                 return None
-            return [self.read() for _ in range(n)]
-        if t == b"%":
+            items = [self.read() for _ in range(n)]
+            return {b"*": list, b"~": RespSet, b">": RespPush}[t](items)
+        if t in (b"%", b"|"):
             n = int(rest)
-            return {self.read(): self.read() for _ in range(n)}
+            m = {}
+            for _ in range(n):
+                k = self.read()
+                m[_hashable(k)] = self.read()
+            if t == b"|":   # attribute: the reply follows it
+                return self.read()
+            return m
         if t == b"_":
-            return None
+            return NULL3
+        if t == b"(":
+            return int(rest)
         if t == b"#":
             return rest == b"t"
         if t == b",":
             return float(rest)
         fail("unexpected RESP type %r" % line)
+
+    def read_raw(self):
+        """One reply's exact bytes."""
+        self.raw = []
+        try:
+            self.read()
+            return b"".join(self.raw)
+        finally:
+            self.raw = None
+
+    def read_until_closed(self, timeout=5.0):
+        """Everything the server sends until it closes the connection
+        (returns (bytes, True)) or `timeout` passes (returns (bytes, False))."""
+        out = self.buf
+        self.buf = b""
+        deadline = time.time() + timeout
+        while True:
+            left = deadline - time.time()
+            if left <= 0:
+                return out, False
+            self.s.settimeout(left)
+            try:
+                chunk = self.s.recv(65536)
+            except socket.timeout:
+                return out, False
+            except ConnectionResetError:
+                return out, True
+            if not chunk:
+                return out, True
+            out += chunk
+
+
+def _hashable(k):
+    if isinstance(k, list):
+        return tuple(_hashable(x) for x in k)
+    if isinstance(k, dict):
+        return tuple(sorted((a, _hashable(b)) for a, b in k.items()))
+    return k
 
 
 class RespError(str):
@@ -249,10 +458,35 @@ def encode(*args):
 
 
 def run(tests):
-    """Runs named test functions in order; exits non-zero on the first failure."""
+    """Runs named test functions in order. A failure is reported and the
+    next test runs (each test sets up what it needs), so one proxy bug does
+    not hide the others; raises AssertionError at the end if any failed."""
+    import traceback
+    failed = []
     for name, fn in tests:
         t0 = time.time()
         log("--- %s" % name)
-        fn()
+        try:
+            fn()
+        except Exception as e:  # noqa: BLE001 - every failure is reported
+            failed.append(name)
+            log("FAIL %s (%.1f s): %s: %s" % (name, time.time() - t0,
+                                             type(e).__name__, e))
+            traceback.print_exc(file=sys.stdout)
+            sys.stdout.flush()
+            continue
         log("ok  %s (%.1f s)" % (name, time.time() - t0))
+    if failed:
+        log("FAILED: %d of %d tests: %s" % (len(failed), len(tests), ", ".join(failed)))
+        raise AssertionError("%d tests failed" % len(failed))
     log("PASS: %d tests" % len(tests))
+
+
+def main(fn):
+    """Runs fn() and exits 0, or 1 after printing why it failed."""
+    try:
+        fn()
+    except AssertionError as e:
+        log("FAIL: %s" % e)
+        sys.exit(1)
+    sys.exit(0)

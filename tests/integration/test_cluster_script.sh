@@ -27,11 +27,20 @@ cl status | grep -q 'cluster_state:ok' || fail "status does not report ok"
 # A second start on the same ports is refused, not doubled.
 if cl start >/dev/null 2>&1; then fail "second start succeeded"; fi
 
+# kill-node is a SIGKILL; restart-node brings the node back with its ID.
+id=$(redis-cli -p $((port + 5)) cluster myid)
+cl kill-node $((port + 5)) >/dev/null
+if redis-cli -p $((port + 5)) ping >/dev/null 2>&1; then fail "killed node still answers"; fi
+cl restart-node $((port + 5)) >/dev/null
+[ "$(redis-cli -p $((port + 5)) cluster myid)" = "$id" ] || fail "restarted node has a new ID"
+
 pids=$(cat "$dir"/run/*.pid)
 [ "$(echo "$pids" | wc -w)" = 6 ] || fail "expected 6 recorded PIDs"
 cl stop
 for pid in $pids; do
-	[ ! -d /proc/$pid ] || fail "process $pid left behind"
+	# gone, or a zombie that init has not reaped yet
+	state=$(sed 's/^.*) //' /proc/$pid/stat 2>/dev/null | cut -c1) || true
+	[ -z "$state" ] || [ "$state" = Z ] || fail "process $pid left behind"
 done
 for i in 0 1 2 3 4 5; do
 	if redis-cli -p $((port + i)) ping >/dev/null 2>&1; then fail "port $((port + i)) still answers"; fi

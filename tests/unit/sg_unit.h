@@ -12,6 +12,8 @@
 #define SG_UNIT_H
 
 #include <CUnit/Basic.h>
+#include <dirent.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -91,6 +93,29 @@ sg_unit_run(const struct sg_unit_suite *suites, size_t n)
 	failed = CU_get_number_of_failures() + CU_get_number_of_tests_failed();
 	CU_cleanup_registry();
 	return failed == 0 ? 0 : 1;
+}
+
+/* Removes a directory and the files in it (not recursive): programs that
+ * start EAL call it with rte_eal_get_runtime_dir() after rte_eal_cleanup(),
+ * since EAL leaves its runtime directory behind. */
+static inline void
+sg_unit_remove_dir(const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+
+	if (d == NULL)
+		return;
+	while ((e = readdir(d)) != NULL) {
+		char path[PATH_MAX + 256];
+
+		if (e->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+		unlink(path);
+	}
+	closedir(d);
+	rmdir(dir);
 }
 
 #define SG_UNIT_MAIN(...)                                                 \

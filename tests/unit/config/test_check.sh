@@ -2,7 +2,7 @@
 # test_check.sh SHARDGATE SOURCE_ROOT: `shardgate --config F --check` on
 #  - every tests/unit/config/bad/NAME.yaml: exit 2, nothing on stdout, and
 #    exactly NAME.err on stderr;
-#  - every example in config/ and tests/unit/config/good/: exit 0, the
+#  - every example in config/, docker/shardgate.yaml and tests/unit/config/good/: exit 0, the
 #    effective configuration on stdout, no secret of the input in it, and
 #    that output itself passes --check and prints the same again (when it
 #    holds no placeholder);
@@ -36,7 +36,7 @@ secrets() {
 		sed 's/\\"/"/g' | grep -v '^$' || true
 }
 
-for f in "$src"/config/*.yaml "$src"/tests/unit/config/good/*.yaml; do
+for f in "$src"/config/*.yaml "$src"/docker/shardgate.yaml "$src"/tests/unit/config/good/*.yaml; do
 	"$exe" --config "$f" --check >"$work/out" 2>"$work/err"
 	rc=$?
 	[ $rc -eq 0 ] || { fail "$f: exit $rc, want 0"; cat "$work/err" >&2; continue; }

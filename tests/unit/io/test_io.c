@@ -430,7 +430,13 @@ main(void)
 		int rc = sg_unit_run(suites, 1);
 
 		rte_mempool_free(pool);
-		rte_eal_cleanup();
+		{
+			char eal_dir[PATH_MAX];
+
+			snprintf(eal_dir, sizeof(eal_dir), "%s", rte_eal_get_runtime_dir());
+			rte_eal_cleanup();
+			sg_unit_remove_dir(eal_dir);
+		}
 		return rc;
 	}
 }

@@ -1677,6 +1677,12 @@ main(int argc, char **argv)
 		return 1;
 	int rc = sg_unit_run(suites, RTE_DIM(suites));
 
-	rte_eal_cleanup();
+	{
+			char eal_dir[PATH_MAX];
+
+			snprintf(eal_dir, sizeof(eal_dir), "%s", rte_eal_get_runtime_dir());
+			rte_eal_cleanup();
+			sg_unit_remove_dir(eal_dir);
+		}
 	return rc;
 }

@@ -237,6 +237,12 @@ main(int argc, char **argv)
 	}
 	rc = sg_unit_run(suites, SG_ARRAY_SIZE(suites));
 	rte_mempool_free(g_pool);
-	rte_eal_cleanup();
+	{
+			char eal_dir[PATH_MAX];
+
+			snprintf(eal_dir, sizeof(eal_dir), "%s", rte_eal_get_runtime_dir());
+			rte_eal_cleanup();
+			sg_unit_remove_dir(eal_dir);
+		}
 	return rc;
 }

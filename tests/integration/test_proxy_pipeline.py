@@ -1,0 +1,165 @@
+"""shardgate in kernel mode: deep pipelines from many clients at once.
+
+50 concurrent clients each send a pipeline of 1,000 mixed commands (local,
+single-key, split across slots, errors at known positions) and check that
+every reply comes back, in order, with the value that position expects.
+Some clients speak RESP3, some send their pipeline in small random pieces
+(requests cut anywhere). Run against a proxy with one worker and again
+with two (SO_REUSEPORT: clients spread over both).
+
+Cluster on 127.0.0.1:7300-7305 (SG_TEST_BASE_PORT overrides).
+"""
+import os
+import random
+import sys
+import threading
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import sgtest  # noqa: E402
+from sgtest import NULL3, Resp, RespError, check, encode  # noqa: E402
+
+BASE = int(os.environ.get("SG_TEST_BASE_PORT", "7300"))
+CLIENTS = 50
+DEPTH = 1000
+
+WRONGTYPE = RespError("WRONGTYPE Operation against a key holding the wrong kind of value")
+
+
+class Ctx:
+    cl = None
+
+
+def plan(tag, c, resp3):
+    """Client c's pipeline: [(encoded command, expected reply)]."""
+    nil = NULL3 if resp3 else None
+    out = []
+    ctr = 0
+    llen = 0
+    pk = lambda i: "%s:pk:%d:%d" % (tag, c, i)  # noqa: E731
+    cnt = "%s:ctr:{%d}" % (tag, c)
+    for i in range(DEPTH):
+        kind = i % 10
+        if i % 100 == 99:
+            out.append((encode("NOSUCHCMD", i), RespError(
+                "ERR unknown command 'NOSUCHCMD', with args beginning with: '%d' " % i)))
+        elif i % 100 == 49:
+            out.append((encode("GET"), RespError(
+                "ERR wrong number of arguments for 'get' command")))
+        elif kind == 0:
+            ctr += 1
+            out.append((encode("INCR", cnt), ctr))
+        elif kind == 1:
+            out.append((encode("SET", pk(i), "v-%d-%d" % (c, i)), "OK"))
+        elif kind == 2:
+            out.append((encode("GET", pk(i - 1)), b"v-%d-%d" % (c, i - 1)))
+        elif kind == 3:
+            older = b"v-%d-%d" % (c, i - 12) if i >= 12 else nil
+            out.append((encode("MGET", pk(i - 2), pk(i - 12), "%s:none:%d:%d" % (tag, c, i), cnt),
+                        [b"v-%d-%d" % (c, i - 2), older, nil, str(ctr).encode()]))
+        elif kind == 4:
+            llen += 1
+            out.append((encode("LPUSH", "%s:l:%d" % (tag, c), i), llen))
+        elif kind == 5:
+            out.append((encode("LLEN", "%s:l:%d" % (tag, c)), llen))
+        elif kind == 6:
+            out.append((encode("LPUSH", pk(i - 5), "x"), WRONGTYPE))
+        elif kind == 7:
+            out.append((encode("HSET", "%s:h:%d" % (tag, c), "f%d" % i, i), 1))
+        elif kind == 8:
+            out.append((encode("PING"), "PONG"))
+        elif (i // 10) % 2:
+            out.append((encode("ECHO", "e-%d-%d" % (c, i)), b"e-%d-%d" % (c, i)))
+        else:
+            out.append((encode("EXISTS", pk(i - 8), cnt, "%s:none" % tag, pk(i - 8)), 3))
+    return out
+
+
+def client(port, tag, c, barrier, errors):
+    resp3 = c % 5 == 1
+    chunked = c % 5 == 2
+    rng = random.Random(c)
+    try:
+        r = Resp(port, timeout=30)
+        if resp3:
+            check(r.cmd("HELLO", "3").get(b"proto") == 3, "HELLO 3")
+        steps = plan(tag, c, resp3)
+        data = b"".join(cmd for cmd, _ in steps)
+        barrier.wait(timeout=30)
+
+        def send():
+            try:
+                if not chunked:
+                    r.send(data)
+                    return
+                off = 0
+                while off < len(data):
+                    n = rng.randint(1, 3000)
+                    r.send(data[off:off + n])
+                    off += n
+            except OSError as e:
+                errors.append("client %d: send: %s" % (c, e))
+
+        t = threading.Thread(target=send)
+        t.start()
+        for i, (cmd, want) in enumerate(steps):
+            got = r.read()
+            if got != want:
+                errors.append("client %d%s reply %d to %r: got %r, expected %r" %
+                              (c, " (RESP3)" if resp3 else "", i, cmd[:60], got, want))
+                break
+        t.join()
+        # the state the pipeline left behind
+        if not errors:
+            check(r.cmd("GET", "%s:ctr:{%d}" % (tag, c)) == b"%d" % (DEPTH // 10),
+                  "client %d: final counter" % c)
+            check(r.cmd("HLEN", "%s:h:%d" % (tag, c)) == DEPTH // 10, "client %d: HLEN" % c)
+        r.close()
+    except Exception as e:  # noqa: BLE001 - reported by the main thread
+        errors.append("client %d: %s: %s" % (c, type(e).__name__, e))
+
+
+def run_clients(port, tag):
+    errors = []
+    barrier = threading.Barrier(CLIENTS)
+    threads = [threading.Thread(target=client, args=(port, tag, c, barrier, errors))
+               for c in range(CLIENTS)]
+    t0 = time.time()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=120)
+    hung = sum(t.is_alive() for t in threads)
+    sgtest.log("   %d clients x %d commands in %.1f s" % (CLIENTS, DEPTH, time.time() - t0))
+    check(hung == 0, "%d clients still waiting for replies after 120 s" % hung)
+    check(not errors, "%d clients saw wrong replies; first: %s" % (len(errors), errors[:3]))
+
+
+def pipelines_on(workers, tag):
+    with sgtest.Proxy(Ctx.cl.seeds(), workers=workers) as px:
+        run_clients(px.port, tag)
+        # nothing left over in the proxy once every client is done
+        check(px.wait_info("in_flight", 0) == 0, "requests still in flight")
+        check(px.wait_info("clients", 1) == 1, "client connections left open")
+        px.stop(expect_rc=0)
+
+
+def test_one_worker():
+    pipelines_on(1, "w1")
+
+
+def test_two_workers():
+    pipelines_on(2, "w2")
+
+
+def main():
+    with sgtest.Cluster(BASE) as cl:
+        Ctx.cl = cl
+        sgtest.run([
+            ("50 clients x 1,000-command pipelines, 1 worker", test_one_worker),
+            ("50 clients x 1,000-command pipelines, 2 workers", test_two_workers),
+        ])
+
+
+if __name__ == "__main__":
+    sgtest.main(main)
