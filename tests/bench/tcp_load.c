@@ -132,7 +132,7 @@ run_stream(void)
 	struct epoll_event ev[MAX_EVENTS];
 	uint64_t start = now_ns(), t_meas = start + (uint64_t)(opt.warmup * 1e9);
 	uint64_t t_end = t_meas + (uint64_t)(opt.seconds * 1e9);
-	uint64_t bytes = 0, sent = 0;
+	uint64_t bytes = 0;
 	int ep = epoll_create1(0);
 
 	for (size_t i = 0; i < size; i++)
@@ -154,10 +154,8 @@ run_stream(void)
 			if (ev[i].events & EPOLLOUT) {
 				ssize_t w = write(x->fd, wbuf + x->off, size - x->off);
 
-				if (w > 0) {
+				if (w > 0)
 					x->off = (x->off + (size_t)w) % size;
-					sent += (uint64_t)w;
-				}
 			}
 			if (ev[i].events & EPOLLIN) {
 				ssize_t r = read(x->fd, rbuf, 1 << 20);
