@@ -187,6 +187,16 @@ wait_ok() {
 				fi
 			done
 		fi
+		if [ $ok = 1 ]; then
+			# and every node's view agrees on the roles (gossip can lag
+			# behind the replicas' own state)
+			for i in $(seq 0 $((nodes - 1))); do
+				port=$((base_port + i))
+				[ "$(redis-cli -p "$port" cluster nodes 2>/dev/null |
+					awk '$3 ~ /slave/' | wc -l)" = $((primaries * replicas)) ] ||
+					{ ok=0; break; }
+			done
+		fi
 		[ $ok = 1 ] && return 0
 		sleep 0.2
 	done

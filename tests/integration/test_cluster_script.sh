@@ -8,6 +8,8 @@ dir=$(mktemp -d /tmp/sg-cluster-test.XXXXXX)
 cl() { "$src/scripts/cluster.sh" --base-port "$port" --dir "$dir/run" "$@"; }
 fail() { echo "FAIL: $*" >&2; cl stop >/dev/null 2>&1 || true; rm -rf "$dir"; exit 1; }
 
+# whatever happens below, nothing this test started outlives it
+trap 'cl stop >/dev/null 2>&1 || true; rm -rf "$dir"' EXIT
 cl start
 for i in 0 1 2 3 4 5; do
 	redis-cli -p $((port + i)) cluster info | grep -q cluster_state:ok || fail "node $((port + i)) not ok"
