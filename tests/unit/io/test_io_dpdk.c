@@ -33,8 +33,9 @@
 #include "sg_tcp.h"
 #include "sg_unit.h"
 
-#define A_IP RTE_BE32(RTE_IPV4(198, 18, 7, 1))
-#define B_IP RTE_BE32(RTE_IPV4(198, 18, 7, 2))
+/* Spelled out: RTE_IPV4() shifts an int into the sign bit for 198. */
+#define A_IP RTE_BE32(0xc6120701u)	/* 198.18.7.1 */
+#define B_IP RTE_BE32(0xc6120702u)	/* 198.18.7.2 */
 #define PORT_ECHO RTE_BE16(7000)
 #define PORT_NONE RTE_BE16(7001)
 
