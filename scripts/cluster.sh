@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Starts, stops and inspects a local Redis Cluster made of real redis-server
-# processes on 127.0.0.1, for tests and the quickstart.
+# processes on 127.0.0.1 (or another local address), for tests and the quickstart.
 #
 #   scripts/cluster.sh start     3 primaries + 3 replicas, waits for cluster_state:ok
 #   scripts/cluster.sh stop      stops the processes this script started (by PID)
@@ -20,6 +20,9 @@
 #   --replicas N    / SG_CLUSTER_REPLICAS    replicas per primary (default 1)
 #   --dir DIR       / SG_CLUSTER_DIR         run directory (default /tmp/shardgate-cluster-<base-port>)
 #   --node-timeout MS / SG_CLUSTER_NODE_TIMEOUT  cluster-node-timeout (default 2000)
+#   --host ADDR     / SG_CLUSTER_HOST        address the nodes bind and announce
+#                                            (default 127.0.0.1; scripts/dpdk-testnet.sh
+#                                            uses 198.18.0.1 inside its namespace)
 #
 # No persistence: no RDB, no AOF. Each node's PID is recorded in
 # DIR/PORT.pid; stop only signals PIDs recorded there that still run
@@ -31,6 +34,7 @@ primaries=${SG_CLUSTER_PRIMARIES:-3}
 replicas=${SG_CLUSTER_REPLICAS:-1}
 run_dir=${SG_CLUSTER_DIR:-}
 node_timeout=${SG_CLUSTER_NODE_TIMEOUT:-2000}
+host=${SG_CLUSTER_HOST:-127.0.0.1}
 
 die() { echo "cluster.sh: $*" >&2; exit 1; }
 
@@ -41,7 +45,8 @@ while [ $# -gt 0 ]; do
 	--replicas) replicas=$2; shift 2 ;;
 	--dir) run_dir=$2; shift 2 ;;
 	--node-timeout) node_timeout=$2; shift 2 ;;
-	-h|--help) sed -n '2,27p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	--host) host=$2; shift 2 ;;
+	-h|--help) sed -n '2,30p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
 	-*) die "unknown option $1" ;;
 	*) break ;;
 	esac
@@ -69,14 +74,15 @@ start_node() {
 	if pid=$(pid_of "$port"); then
 		die "a node this script started already runs on port $port (pid $pid)"
 	fi
-	if redis-cli -p "$port" ping >/dev/null 2>&1; then
+	if redis-cli -h "$host" -p "$port" ping >/dev/null 2>&1; then
 		die "port $port is already in use by a process this script did not start"
 	fi
 	mkdir -p "$run_dir/$port"
 	rm -f "$run_dir/$port/nodes.conf"
 	cat > "$run_dir/$port/redis.conf" <<CONF
 port $port
-bind 127.0.0.1
+bind $host
+cluster-announce-ip $host
 protected-mode no
 daemonize yes
 pidfile $run_dir/$port.pid
@@ -94,7 +100,7 @@ shutdown-on-sigterm nosave now
 CONF
 	redis-server "$run_dir/$port/redis.conf"
 	for _ in $(seq 1 100); do
-		if redis-cli -p "$port" ping 2>/dev/null | grep -q PONG; then
+		if redis-cli -h "$host" -p "$port" ping 2>/dev/null | grep -q PONG; then
 			pid_of "$port" >/dev/null && return 0
 		fi
 		sleep 0.05
@@ -157,12 +163,12 @@ restart_node() {
 		fi
 		rm -f "$run_dir/$port.pid"
 	fi
-	if redis-cli -p "$port" ping >/dev/null 2>&1; then
+	if redis-cli -h "$host" -p "$port" ping >/dev/null 2>&1; then
 		die "port $port is in use by a process this script did not start"
 	fi
 	redis-server "$run_dir/$port/redis.conf"
 	for _ in $(seq 1 200); do
-		if redis-cli -p "$port" ping 2>/dev/null | grep -q -e PONG -e LOADING; then
+		if redis-cli -h "$host" -p "$port" ping 2>/dev/null | grep -q -e PONG -e LOADING; then
 			pid_of "$port" >/dev/null && return 0
 		fi
 		sleep 0.05
@@ -176,14 +182,14 @@ wait_ok() {
 		ok=1
 		for i in $(seq 0 $((nodes - 1))); do
 			port=$((base_port + i))
-			redis-cli -p "$port" cluster info 2>/dev/null | grep -q 'cluster_state:ok' || { ok=0; break; }
+			redis-cli -h "$host" -p "$port" cluster info 2>/dev/null | grep -q 'cluster_state:ok' || { ok=0; break; }
 		done
 		if [ $ok = 1 ]; then
 			# every replica has finished its first sync
 			for i in $(seq 0 $((nodes - 1))); do
 				port=$((base_port + i))
-				if redis-cli -p "$port" info replication | grep -q '^role:slave'; then
-					redis-cli -p "$port" info replication | grep -q 'master_link_status:up' || { ok=0; break; }
+				if redis-cli -h "$host" -p "$port" info replication | grep -q '^role:slave'; then
+					redis-cli -h "$host" -p "$port" info replication | grep -q 'master_link_status:up' || { ok=0; break; }
 				fi
 			done
 		fi
@@ -192,7 +198,7 @@ wait_ok() {
 			# behind the replicas' own state)
 			for i in $(seq 0 $((nodes - 1))); do
 				port=$((base_port + i))
-				[ "$(redis-cli -p "$port" cluster nodes 2>/dev/null |
+				[ "$(redis-cli -h "$host" -p "$port" cluster nodes 2>/dev/null |
 					awk '$3 ~ /slave/' | wc -l)" = $((primaries * replicas)) ] ||
 					{ ok=0; break; }
 			done
@@ -209,7 +215,7 @@ start)
 	addrs=()
 	for i in $(seq 0 $((nodes - 1))); do
 		start_node $((base_port + i))
-		addrs+=("127.0.0.1:$((base_port + i))")
+		addrs+=("$host:$((base_port + i))")
 	done
 	if ! redis-cli --cluster create "${addrs[@]}" --cluster-replicas "$replicas" \
 		--cluster-yes > "$run_dir/create.log" 2>&1; then
@@ -234,33 +240,33 @@ status)
 		[ -e "$f" ] || continue
 		port=$(basename "$f" .pid)
 		if pid=$(pid_of "$port"); then
-			echo "node 127.0.0.1:$port pid $pid"
+			echo "node $host:$port pid $pid"
 			running=$((running + 1))
 		fi
 	done
 	[ $running -gt 0 ] || { echo "no nodes running in $run_dir"; exit 1; }
-	redis-cli -p "$base_port" cluster info | grep -E 'cluster_state|cluster_slots_assigned|cluster_known_nodes|cluster_size' || true
+	redis-cli -h "$host" -p "$base_port" cluster info | grep -E 'cluster_state|cluster_slots_assigned|cluster_known_nodes|cluster_size' || true
 	;;
 start-node)
 	[ $# -eq 1 ] || die "usage: cluster.sh start-node PORT"
 	mkdir -p "$run_dir"
 	start_node "$1"
-	echo "node 127.0.0.1:$1 started"
+	echo "node $host:$1 started"
 	;;
 stop-node)
 	[ $# -eq 1 ] || die "usage: cluster.sh stop-node PORT"
 	stop_node "$1"
-	echo "node 127.0.0.1:$1 stopped"
+	echo "node $host:$1 stopped"
 	;;
 kill-node)
 	[ $# -eq 1 ] || die "usage: cluster.sh kill-node PORT"
 	kill_node "$1"
-	echo "node 127.0.0.1:$1 killed"
+	echo "node $host:$1 killed"
 	;;
 restart-node)
 	[ $# -eq 1 ] || die "usage: cluster.sh restart-node PORT"
 	restart_node "$1"
-	echo "node 127.0.0.1:$1 restarted"
+	echo "node $host:$1 restarted"
 	;;
 *)
 	die "unknown verb $verb (start|stop|status|start-node|stop-node|kill-node|restart-node)"
