@@ -40,6 +40,7 @@
 #include <stdlib.h>
 #include <time.h>
 
+#include <rte_cycles.h>
 #include <rte_errno.h>
 #include <rte_mbuf.h>
 
@@ -397,7 +398,7 @@ dpdk_poll(struct sg_io_worker *w, uint64_t max_wait_ns)
 {
 	struct dpdk_worker *d = dw(w);
 	struct sg_io_stream *s;
-	uint64_t idle, nap;
+	uint64_t idle, nap, t0;
 	struct timespec ts;
 	unsigned n;
 
@@ -421,7 +422,9 @@ dpdk_poll(struct sg_io_worker *w, uint64_t max_wait_ns)
 	if (nap >= IDLE_SLEEP_MIN_NS) {
 		ts.tv_sec = (time_t)(nap / SG_NS_PER_S);
 		ts.tv_nsec = (long)(nap % SG_NS_PER_S);
+		t0 = rte_rdtsc();
 		nanosleep(&ts, NULL);
+		w->stats.sleep_cycles += rte_rdtsc() - t0;
 		w->now_ns = sg_clock_ns();
 		n = poll_once(w);
 		if (n > 0)
@@ -515,6 +518,22 @@ dpdk_fini(struct sg_io_worker *w)
 	w->tw = NULL;
 }
 
+static void
+dpdk_link_stats(const struct sg_io_worker *w, struct sg_io_stats *st)
+{
+	const struct dpdk_worker *d = dw(w);
+	struct sg_net_stats ns;
+
+	if (sg_net_worker_stats(d->port, sg_net_worker_index(d->net), &ns) != 0)
+		return;
+	st->rx_packets = ns.w[SG_NET_STAT_rx_pkts];
+	st->rx_bytes = ns.w[SG_NET_STAT_rx_bytes];
+	st->tx_packets = ns.w[SG_NET_STAT_tx_pkts];
+	st->tx_bytes = ns.w[SG_NET_STAT_tx_bytes];
+	st->steered_in = ns.w[SG_NET_STAT_steer_in];
+	st->steered_out = ns.w[SG_NET_STAT_steer_out];
+}
+
 const struct io_transport io_dpdk_transport = {
 	.name = "dpdk",
 	.init = dpdk_init,
@@ -528,6 +547,7 @@ const struct io_transport io_dpdk_transport = {
 	.pause_read = dpdk_pause_read,
 	.flush = dpdk_flush,
 	.mbufs = dpdk_mbufs,
+	.link_stats = dpdk_link_stats,
 };
 
 /* ---- telemetry ---- */

@@ -116,6 +116,8 @@ struct io_transport {
 	/* optional: the pool figures sg_io_worker_mbufs() reports */
 	void (*mbufs)(const struct sg_io_worker *w, unsigned *avail,
 		      unsigned *size);
+	/* optional: adds the link-level counters to sg_io_worker_stats() */
+	void (*link_stats)(const struct sg_io_worker *w, struct sg_io_stats *st);
 };
 
 struct sg_io_worker {

@@ -22,6 +22,8 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
+#include <rte_cycles.h>
+
 #include "io_internal.h"
 
 #define EVENT_BATCH 256
@@ -383,11 +385,17 @@ kernel_poll(struct sg_io_worker *w, uint64_t max_wait_ns)
 
 	if (max_wait_ns > 0)
 		timeout_ms = (int)SG_MAX(1, SG_MIN(max_wait_ns / SG_NS_PER_MS, 1000));
-	n = epoll_wait(k->epfd, k->events, EVENT_BATCH, timeout_ms);
+	if (timeout_ms > 0) {
+		uint64_t t0 = rte_rdtsc();
+
+		n = epoll_wait(k->epfd, k->events, EVENT_BATCH, timeout_ms);
+		w->stats.sleep_cycles += rte_rdtsc() - t0;
+		w->now_ns = sg_clock_ns();
+	} else {
+		n = epoll_wait(k->epfd, k->events, EVENT_BATCH, 0);
+	}
 	if (n < 0)
 		return errno == EINTR ? 0 : -errno;
-	if (timeout_ms > 0)
-		w->now_ns = sg_clock_ns();
 	for (int i = 0; i < n; i++) {
 		uint64_t tag = k->events[i].data.u64;
 		uint32_t ev = k->events[i].events;

@@ -573,4 +573,12 @@ void
 sg_io_worker_stats(const struct sg_io_worker *w, struct sg_io_stats *st)
 {
 	*st = w->stats;
+	if (w->t->link_stats != NULL)
+		w->t->link_stats(w, st);
+}
+
+uint64_t
+sg_io_worker_sleep_cycles(const struct sg_io_worker *w)
+{
+	return w->stats.sleep_cycles;
 }

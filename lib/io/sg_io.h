@@ -246,9 +246,26 @@ struct sg_io_stats {
 	uint64_t writes;
 	uint64_t nombuf;	/* allocations that failed */
 	uint64_t streams;	/* open now */
+	/* TSC cycles inside a poll that was allowed to block (epoll_wait
+	 * with a timeout, a DPDK nap), the system call included */
+	uint64_t sleep_cycles;
+	/* DPDK mode: the worker's frames on its queue, and packets handed
+	 * between workers over the steering rings (0 in kernel mode) */
+	uint64_t rx_packets;
+	uint64_t rx_bytes;
+	uint64_t tx_packets;
+	uint64_t tx_bytes;
+	uint64_t steered_in;
+	uint64_t steered_out;
 };
 
+/* Counters of one worker's transport. Only the worker itself may call
+ * it (DPDK mode reads lib/net's counters of its queue). */
 void sg_io_worker_stats(const struct sg_io_worker *w, struct sg_io_stats *st);
+
+/* sleep_cycles of sg_io_worker_stats() alone: cheap enough for every loop
+ * iteration. */
+uint64_t sg_io_worker_sleep_cycles(const struct sg_io_worker *w);
 
 /* Free and total mbufs of the worker's pool: received data waiting to be
  * used and queued output both hold mbufs, so callers watch this to shed

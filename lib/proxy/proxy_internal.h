@@ -337,6 +337,9 @@ struct worker_pub {
 	uint64_t topo_built_ns;
 	uint64_t refresh_ok_ns;
 	char refresh_error[160];
+	/* for <prefix>/workers */
+	uint32_t lcore;
+	struct sg_io_stats io;
 	struct node_pub node[PX_PUB_NODES];
 };
 

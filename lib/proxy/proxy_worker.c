@@ -22,6 +22,7 @@
 #include <stdlib.h>
 #include <unistd.h>
 
+#include <rte_cycles.h>
 #include <rte_errno.h>
 #include <rte_lcore.h>
 #include <rte_malloc.h>
@@ -340,10 +341,13 @@ sg_proxy_worker_run(struct sg_proxy_worker *w)
 	struct sg_proxy *p = w->p;
 	const struct sg_config *cfg = w->cfg;
 	uint64_t idle_cap = cfg->io.busy_poll ? 0 : cfg->io.idle_sleep_ns;
+	uint64_t tsc = rte_rdtsc(), slept = sg_io_worker_sleep_cycles(w->io);
 	bool worked = true;
 
+	/* readers see this worker's lcore before the first maintenance tick */
+	publish_status(w);
 	for (;;) {
-		uint64_t wait = 0;
+		uint64_t wait = 0, tsc_end, slept_end;
 		int n;
 
 		rte_rcu_qsbr_quiescent(p->rcu, w->index);
@@ -374,7 +378,20 @@ sg_proxy_worker_run(struct sg_proxy_worker *w)
 		}
 		if (sg_io_worker_flush(w->io) > 0)
 			worked = true;
+		/*
+		 * Where the core's time goes (<prefix>/workers): awake cycles of
+		 * this iteration as busy or idle, time blocked in the poll as
+		 * asleep (the system call of a blocking poll included: it cannot
+		 * be told apart from the wait).
+		 */
+		tsc_end = rte_rdtsc();
+		slept_end = sg_io_worker_sleep_cycles(w->io);
 		sg_tm_inc(w->tm, worked ? SG_TM_loop_busy : SG_TM_loop_idle);
+		sg_tm_add(w->tm, worked ? SG_TM_cycles_busy : SG_TM_cycles_idle,
+			  (tsc_end - tsc) - (slept_end - slept));
+		sg_tm_add(w->tm, SG_TM_cycles_asleep, slept_end - slept);
+		tsc = tsc_end;
+		slept = slept_end;
 
 		if (atomic_load_explicit(&p->stop, memory_order_relaxed) && !w->draining)
 			start_drain(w);
@@ -454,6 +471,8 @@ publish_status(struct sg_proxy_worker *w)
 	struct backend_node *n;
 
 	atomic_fetch_add_explicit(&pub->seq, 1, memory_order_acq_rel);
+	pub->lcore = rte_lcore_id();
+	sg_io_worker_stats(w->io, &pub->io);
 	pub->count = 0;
 	/* every node the topology names, then pools of nodes it no longer does */
 	for (uint16_t k = 0; t != NULL && k < t->nnodes; k++) {
@@ -629,6 +648,76 @@ out:
 	return rc;
 }
 
+/*
+ * <prefix>/workers: one dict per worker ("0", "1", ...): where its core's
+ * time goes (loop iterations and TSC cycles busy / idle / asleep), what
+ * it handled (client commands, bytes), its queue's frames and the packets
+ * steered between workers (DPDK mode), and cycles per request (busy
+ * cycles / client commands).
+ */
+static int
+cmd_workers(const char *cmd, const char *params, struct rte_tel_data *d)
+{
+	struct worker_pub *pub = malloc(sizeof(*pub));
+	uint64_t hz = rte_get_tsc_hz();
+	struct sg_proxy *p;
+	char key[16];
+	int rc = 0;
+
+	RTE_SET_USED(cmd);
+	RTE_SET_USED(params);
+	if (pub == NULL)
+		return -ENOMEM;
+	pthread_mutex_lock(&telemetry_lock);
+	p = the_proxy;
+	if (p == NULL) {
+		rc = -EAGAIN;
+		goto out;
+	}
+	rte_tel_data_start_dict(d);
+	for (unsigned k = 0; k < p->nworkers; k++) {
+		const struct sg_telemetry_worker *tm = sg_telemetry_worker(k);
+		struct rte_tel_data *wd;
+		uint64_t c[SG_TM_NCOUNTERS];
+
+		if (p->worker[k] == NULL || tm == NULL || !read_status(p->worker[k], pub))
+			continue;
+		wd = rte_tel_data_alloc();
+		if (wd == NULL) {
+			rc = -ENOMEM;
+			break;
+		}
+		for (unsigned i = 0; i < SG_TM_NCOUNTERS; i++)
+			c[i] = __atomic_load_n(&tm->counter[i], __ATOMIC_RELAXED);
+		rte_tel_data_start_dict(wd);
+		rte_tel_data_add_dict_u64(wd, "lcore", pub->lcore);
+		rte_tel_data_add_dict_u64(wd, "loops_busy", c[SG_TM_loop_busy]);
+		rte_tel_data_add_dict_u64(wd, "loops_idle", c[SG_TM_loop_idle]);
+		rte_tel_data_add_dict_u64(wd, "busy_cycles", c[SG_TM_cycles_busy]);
+		rte_tel_data_add_dict_u64(wd, "idle_cycles", c[SG_TM_cycles_idle]);
+		rte_tel_data_add_dict_u64(wd, "asleep_cycles", c[SG_TM_cycles_asleep]);
+		rte_tel_data_add_dict_u64(wd, "tsc_hz", hz);
+		rte_tel_data_add_dict_u64(wd, "requests", c[SG_TM_commands]);
+		rte_tel_data_add_dict_u64(wd, "cycles_per_request",
+					  c[SG_TM_commands] ? c[SG_TM_cycles_busy] / c[SG_TM_commands] : 0);
+		rte_tel_data_add_dict_u64(wd, "client_bytes_in", c[SG_TM_bytes_in]);
+		rte_tel_data_add_dict_u64(wd, "client_bytes_out", c[SG_TM_bytes_out]);
+		rte_tel_data_add_dict_u64(wd, "streams", pub->io.streams);
+		rte_tel_data_add_dict_u64(wd, "rx_packets", pub->io.rx_packets);
+		rte_tel_data_add_dict_u64(wd, "rx_bytes", pub->io.rx_bytes);
+		rte_tel_data_add_dict_u64(wd, "tx_packets", pub->io.tx_packets);
+		rte_tel_data_add_dict_u64(wd, "tx_bytes", pub->io.tx_bytes);
+		rte_tel_data_add_dict_u64(wd, "steered_in", pub->io.steered_in);
+		rte_tel_data_add_dict_u64(wd, "steered_out", pub->io.steered_out);
+		snprintf(key, sizeof(key), "%u", k);
+		rte_tel_data_add_dict_container(d, key, wd, 0);
+	}
+out:
+	pthread_mutex_unlock(&telemetry_lock);
+	free(pub);
+	return rc;
+}
+
 int
 sg_proxy_register_telemetry(struct sg_proxy *p, const char *prefix)
 {
@@ -640,5 +729,10 @@ sg_proxy_register_telemetry(struct sg_proxy *p, const char *prefix)
 	if (rc == 0)
 		rc = sg_telemetry_register(prefix, "/nodes", cmd_nodes,
 					   "Backend nodes: up/down, role, slots, connections. No parameters");
+	if (rc == 0)
+		rc = sg_telemetry_register(prefix, "/workers", cmd_workers,
+					   "Per worker: busy/idle loops and cycles, requests, "
+					   "cycles per request, queue packets/bytes, steered packets. "
+					   "No parameters");
 	return rc;
 }

@@ -70,7 +70,10 @@ extern "C" {
 	X(topology_refreshes, "topology refreshes completed")                 \
 	X(topology_refresh_failures, "topology refreshes that failed")        \
 	X(loop_busy, "loop iterations that did work")                         \
-	X(loop_idle, "loop iterations that found nothing to do")
+	X(loop_idle, "loop iterations that found nothing to do")              \
+	X(cycles_busy, "TSC cycles of iterations that did work, sleep excluded") \
+	X(cycles_idle, "TSC cycles of iterations that found nothing, sleep excluded") \
+	X(cycles_asleep, "TSC cycles asleep in a blocking poll")
 
 enum sg_telemetry_counter {
 #define SG_TM_ENUM(name, help) SG_TM_##name,

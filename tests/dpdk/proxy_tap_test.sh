@@ -13,7 +13,8 @@
 # redis-benchmark talk to shardgate:
 #   - SET/GET, a cross-slot MSET/MGET (split and merged by the proxy);
 #   - redis-benchmark SET/GET, 50 clients, 20 000 requests, no errors;
-#   - /shardgate/tcp and /shardgate/port answer over the telemetry socket;
+#   - /shardgate/tcp, /shardgate/port and /shardgate/workers answer over
+#     the telemetry socket (per worker: requests, cycles, frames, steering);
 #   - SIGTERM stops it cleanly.
 # Exit 0 pass, 1 fail, 77 skipped (not root, no TUN, no redis).
 set -u
@@ -149,6 +150,14 @@ check "/shardgate/tcp: 2 stacks, active opens (backends) and passive (clients)" 
 tel=$("$py" "$here/io_clients.py" telemetry "/var/run/dpdk/sgpx$tag/dpdk_telemetry.v2" /shardgate/port)
 check "/shardgate/port: frames both ways, none refused for mbufs" \
 	"$py" -c "import json,sys; d=json.loads(sys.argv[1]); sys.exit(not (d['ipackets'] > 1000 and d['opackets'] > 1000 and d['rx_nombuf'] == 0 and d['drop_no_mbuf'] == 0))" "$tel"
+tel=$("$py" "$here/io_clients.py" telemetry "/var/run/dpdk/sgpx$tag/dpdk_telemetry.v2" /shardgate/workers)
+echo "/shardgate/workers: $tel"
+check "/shardgate/workers: both workers served requests, frames counted, packets steered between them" \
+	"$py" -c "import json,sys; d=json.loads(sys.argv[1]); w=[d['0'], d['1']]; sys.exit(not (
+		all(x['requests'] > 1000 and 0 < x['cycles_per_request'] < x['tsc_hz'] and x['loops_busy'] > 0 for x in w)
+		and sum(x['rx_packets'] for x in w) > 1000 and sum(x['tx_packets'] for x in w) > 1000
+		and sum(x['steered_in'] for x in w) > 0 and sum(x['steered_out'] for x in w) > 0
+		and w[0]['lcore'] != w[1]['lcore']))" "$tel"
 
 kill -TERM "$pid"
 wait "$pid"
