@@ -96,7 +96,9 @@ ip -n "$ns" link set "$tap" up
 # topology refresh until it answers)
 for port in 7000 7001 7002; do
 	mkdir -p "$tmp/$port"
-	in_ns redis-server --port $port --bind 198.18.0.1 --cluster-enabled yes \
+	# `ip netns exec` directly, not the in_ns function: a function in the
+	# background is a subshell, and $! would be that shell, not redis
+	ip netns exec "$ns" redis-server --port $port --bind 198.18.0.1 --cluster-enabled yes \
 		--cluster-config-file "$tmp/$port/nodes.conf" --cluster-node-timeout 2000 \
 		--save "" --appendonly no --dir "$tmp/$port" --daemonize no --protected-mode no \
 		>"$tmp/$port/log" 2>&1 &
