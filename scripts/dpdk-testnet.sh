@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# The DPDK test network: a network namespace holding a veth pair, one end
+# The DPDK test network: network namespaces holding a veth pair, one end
 # for shardgate's own TCP/IP stack (DPDK's net_af_packet PMD drives it) and
 # one end for the kernel, which runs a real Redis Cluster and the clients.
 #
+# Default layout (one namespace):
 #   namespace NAME (default sgnet)
 #   +------------------------------------------------------------------+
 #   |  shardgate (io.mode: dpdk)           kernel: redis-server x 6,    |
@@ -11,26 +12,61 @@
 #   |  sgdp0 (af_packet, no kernel address) ==== sgk0 (198.18.0.1/24)  |
 #   +------------------------------------------------------------------+
 #
-# Both veth ends live inside the namespace, so nothing of the test network
-# touches the host's interfaces, and shardgate runs inside it too
-# (`dpdk-testnet.sh exec`). Addresses come from 198.18.0.0/15 (RFC 2544
-# benchmarking space). The network outlives shardgate restarts, so the
-# cluster keeps its addresses while proxies come and go.
+# --proxy-ns (two namespaces): sgdp0 sits in NAME-px, so the proxy's end
+# can be either DPDK's (no kernel address, af_packet) or the kernel's
+# (`proxy-kernel` puts 198.18.0.2/24 on sgdp0 for a kernel-mode shardgate;
+# `proxy-dpdk` takes it away again). Both modes then cross the same veth
+# with the same frames; scripts/bench.sh --dpdk compares them this way.
+#   namespace NAME-px                     namespace NAME
+#   +-------------------------------+    +------------------------------+
+#   | shardgate, dpdk or kernel     |    | redis-server x 6, clients    |
+#   | sgdp0: af_packet, or          |====| sgk0 198.18.0.1/24           |
+#   |        198.18.0.2/24 (kernel) |    |                              |
+#   +-------------------------------+    +------------------------------+
+#   (In one namespace a kernel address on sgdp0 would be local to the
+#   clients too, and their traffic would take the loopback, not the veth.)
 #
-#   scripts/dpdk-testnet.sh [options] up      creates the namespace and the veth
-#                                             pair, starts the cluster (3+3 on
-#                                             198.18.0.1:7000-7005) inside it
+# --link tap: no veth; a persistent multi-queue TAP device sgtap0 in NAME
+# that DPDK's net_tap PMD attaches to when shardgate starts (io.port
+# net_tap0,iface=sgtap0; the kernel side of the TAP is the cluster's
+# side). 198.18.0.1 is also on NAME's loopback, so the cluster keeps its
+# address while the TAP is down between proxy runs. shardgate must run in
+# NAME (`exec-proxy` does that): the TAP is found by name in the
+# namespace of the process that opens /dev/net/tun. Not with --proxy-ns.
+#
+# The network outlives shardgate restarts, so the cluster keeps its
+# addresses while proxies come and go. Addresses come from 198.18.0.0/15
+# (RFC 2544 benchmarking space); nothing touches the host's interfaces.
+#
+#   scripts/dpdk-testnet.sh [options] up      creates the namespace(s) and the
+#                                             link, starts the cluster (3+3 on
+#                                             198.18.0.1:7000-7005) in NAME
 #   scripts/dpdk-testnet.sh [options] down    stops that cluster, deletes the
-#                                             namespace, unmounts hugepages if
+#                                             namespaces, unmounts hugepages if
 #                                             `up` mounted them
 #   scripts/dpdk-testnet.sh [options] status
 #   scripts/dpdk-testnet.sh [options] env     prints the settings as shell
 #                                             assignments (SG_TESTNET_*)
 #   scripts/dpdk-testnet.sh [options] exec CMD [ARGS...]
-#                                             runs CMD inside the namespace
+#                                             runs CMD in NAME (clients, the
+#                                             cluster's side)
+#   scripts/dpdk-testnet.sh [options] exec-proxy CMD [ARGS...]
+#                                             runs CMD where the proxy's end
+#                                             is (NAME-px with --proxy-ns,
+#                                             else NAME)
+#   scripts/dpdk-testnet.sh [options] proxy-kernel
+#                                             (--proxy-ns) 198.18.0.2/24 on
+#                                             sgdp0: for a kernel-mode proxy
+#   scripts/dpdk-testnet.sh [options] proxy-dpdk
+#                                             (--proxy-ns) no address on sgdp0:
+#                                             for DPDK (the state after `up`)
+# `up` records the layout (--proxy-ns, --link) in its state directory, so
+# later verbs need only --name.
 #
 # Options:
 #   --name NAME        namespace (default sgnet; at most 12 characters)
+#   --proxy-ns         the two-namespace layout above
+#   --link veth|tap    (default veth)
 #   --hugepages N      reserve N 2 MB hugepages and mount hugetlbfs on
 #                      /dev/hugepages if nothing is mounted there (default:
 #                      none; shardgate then runs with huge_pages: false)
@@ -42,10 +78,17 @@
 #
 # shardgate's side of the link, for its config (config/dpdk-testnet.yaml):
 #   io.port:    net_af_packet0,iface=sgdp0,blocksz=4096,framesz=2048,framecnt=4096,qdisc_bypass=1
+#               (--link tap: net_tap0,iface=sgtap0)
 #   io.address: 198.18.0.2/24
 # The veth ends have checksum offloads, TSO, GSO and GRO off: af_packet
 # hands frames to the stack as they are on the wire, so the kernel must
 # neither leave checksums to be filled in nor glue segments together.
+# A kernel-mode proxy on sgdp0 (proxy-kernel) therefore moves the same
+# 1500-byte frames, checksummed in software, as the DPDK one.
+#
+# What works: veth (both layouts) is what the quickstart and the benchmark
+# use. tap: shardgate attaches to the persistent TAP, serves the cluster
+# and can be restarted while the cluster keeps running.
 #
 # Root only. State (what `up` created) is kept in /run/shardgate-testnet/NAME.
 set -Eeuo pipefail
@@ -58,40 +101,56 @@ base_port=7000
 primaries=3
 replicas=1
 node_timeout=2000
+opt_proxy_ns=""
+opt_link=""
 
 KERNEL_IP=198.18.0.1
 PROXY_IP=198.18.0.2
 PREFIX_LEN=24
 DP_IF=sgdp0
 K_IF=sgk0
+TAP_IF=sgtap0
 
 die() { echo "dpdk-testnet.sh: $*" >&2; exit 1; }
 
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--name) name=$2; shift 2 ;;
+	--proxy-ns) opt_proxy_ns=1; shift ;;
+	--link) opt_link=$2; shift 2 ;;
 	--hugepages) hugepages=$2; shift 2 ;;
 	--no-cluster) cluster=0; shift ;;
 	--base-port) base_port=$2; shift 2 ;;
 	--primaries) primaries=$2; shift 2 ;;
 	--replicas) replicas=$2; shift 2 ;;
 	--node-timeout) node_timeout=$2; shift 2 ;;
-	-h|--help) sed -n '2,48p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	-h|--help) sed -n '2,/^set -Eeuo/p' "$0" | sed '$d' | sed 's/^# \{0,1\}//'; exit 0 ;;
 	-*) die "unknown option $1" ;;
 	*) break ;;
 	esac
 done
-[ $# -ge 1 ] || die "usage: dpdk-testnet.sh [options] up|down|status|env|exec CMD..."
+[ $# -ge 1 ] || die "usage: dpdk-testnet.sh [options] up|down|status|env|exec|exec-proxy|proxy-kernel|proxy-dpdk ..."
 verb=$1; shift
 
 [[ "$name" =~ ^[a-zA-Z0-9_-]{1,12}$ ]] || die "--name: 1 to 12 letters, digits, '-' or '_', got \"$name\""
 [[ "$hugepages" =~ ^[0-9]+$ ]] || die "--hugepages: a number of 2 MB pages, got \"$hugepages\""
 state=/run/shardgate-testnet/$name
-port_args="net_af_packet0,iface=$DP_IF,blocksz=4096,framesz=2048,framecnt=4096,qdisc_bypass=1"
+
+# the layout: what `up` recorded, else the options (default veth, one ns)
+proxy_ns=${opt_proxy_ns:-$(cat "$state/proxy_ns" 2>/dev/null || echo 0)}
+link=${opt_link:-$(cat "$state/link" 2>/dev/null || echo veth)}
+case "$link" in
+veth) port_args="net_af_packet0,iface=$DP_IF,blocksz=4096,framesz=2048,framecnt=4096,qdisc_bypass=1" ;;
+tap) port_args="net_tap0,iface=$TAP_IF" ;;
+*) die "--link: veth or tap, got \"$link\"" ;;
+esac
+[ "$link" = tap ] && [ "$proxy_ns" = 1 ] && die "--link tap works in one namespace only (no --proxy-ns)"
+px=$name
+[ "$proxy_ns" = 1 ] && px=$name-px
 
 need_root() { [ "$(id -u)" = 0 ] || die "$verb needs root (network namespaces, veth)"; }
 in_ns() { ip netns exec "$name" "$@"; }
-ns_exists() { ip netns list 2>/dev/null | awk '{print $1}' | grep -qx "$name"; }
+ns_exists() { ip netns list 2>/dev/null | awk '{print $1}' | grep -qx "$1"; }
 
 cluster_sh() {
 	# the run directory is recorded so `down` stops what `up` started even
@@ -107,6 +166,9 @@ cluster_sh() {
 print_env() {
 	cat <<EOF
 SG_TESTNET_NS=$name
+SG_TESTNET_PROXY_NS=$px
+SG_TESTNET_LINK=$link
+SG_TESTNET_IFACE=$([ "$link" = tap ] && echo $TAP_IF || echo $DP_IF)
 SG_TESTNET_PORT=$port_args
 SG_TESTNET_PROXY_IP=$PROXY_IP
 SG_TESTNET_PROXY_CIDR=$PROXY_IP/$PREFIX_LEN
@@ -115,25 +177,48 @@ SG_TESTNET_HUGEPAGES=$( [ -f "$state/hugepages" ] && echo 1 || echo 0 )
 EOF
 }
 
+new_ns() {
+	ip netns add "$1"
+	echo "$1" >>"$state/netns"
+	ip netns exec "$1" sysctl -qw net.ipv6.conf.all.disable_ipv6=1
+	ip netns exec "$1" sysctl -qw net.ipv6.conf.default.disable_ipv6=1
+	ip -n "$1" link set lo up
+}
+
+no_offloads() {
+	ip netns exec "$1" ethtool -K "$2" rx off tx off tso off gso off gro off >/dev/null 2>&1 ||
+		die "ethtool -K $2 failed (is ethtool installed?)"
+}
+
 up() {
 	need_root
 	command -v ip >/dev/null || die "ip (iproute2) not found (run scripts/install-deps.sh)"
-	ns_exists && die "namespace $name already exists (scripts/dpdk-testnet.sh --name $name down)"
+	ns_exists "$name" && die "namespace $name already exists (scripts/dpdk-testnet.sh --name $name down)"
+	[ "$px" != "$name" ] && ns_exists "$px" && die "namespace $px already exists"
+	[ -d "$state" ] && die "$state exists: $name is half up? (scripts/dpdk-testnet.sh --name $name down)"
 	mkdir -p "$state"
-	trap 'rc=$?; trap - ERR; echo "dpdk-testnet.sh: up failed; removing what it created" >&2; down; exit $rc' ERR
-	ip netns add "$name"
+	echo "$proxy_ns" >"$state/proxy_ns"
+	echo "$link" >"$state/link"
 	: >"$state/netns"
-	in_ns sysctl -qw net.ipv6.conf.all.disable_ipv6=1
-	in_ns sysctl -qw net.ipv6.conf.default.disable_ipv6=1
-	ip -n "$name" link set lo up
-	ip -n "$name" link add "$DP_IF" type veth peer name "$K_IF"
-	for ifc in "$DP_IF" "$K_IF"; do
-		in_ns ethtool -K "$ifc" rx off tx off tso off gso off gro off >/dev/null 2>&1 ||
-			die "ethtool -K $ifc failed (is ethtool installed?)"
-	done
-	ip -n "$name" addr add "$KERNEL_IP/$PREFIX_LEN" dev "$K_IF"
-	ip -n "$name" link set "$DP_IF" up
-	ip -n "$name" link set "$K_IF" up
+	trap 'rc=$?; trap - ERR; echo "dpdk-testnet.sh: up failed; removing what it created" >&2; down; exit $rc' ERR
+	new_ns "$name"
+	[ "$px" != "$name" ] && new_ns "$px"
+	if [ "$link" = veth ]; then
+		ip -n "$name" link add "$K_IF" type veth peer name "$DP_IF" netns "$px"
+		no_offloads "$name" "$K_IF"
+		no_offloads "$px" "$DP_IF"
+		ip -n "$name" addr add "$KERNEL_IP/$PREFIX_LEN" dev "$K_IF"
+		ip -n "$px" link set "$DP_IF" up
+		ip -n "$name" link set "$K_IF" up
+	else
+		[ -c /dev/net/tun ] || die "no /dev/net/tun (--link tap)"
+		# net_tap asks for a multi-queue TAP; an existing device must match
+		ip -n "$name" tuntap add dev "$TAP_IF" mode tap multi_queue
+		# the cluster's address on lo too: it stays while the TAP is down
+		ip -n "$name" addr add "$KERNEL_IP/32" dev lo
+		ip -n "$name" addr add "$KERNEL_IP/$PREFIX_LEN" dev "$TAP_IF"
+		ip -n "$name" link set "$TAP_IF" up
+	fi
 	if [ "$hugepages" -gt 0 ]; then
 		echo "$hugepages" >/proc/sys/vm/nr_hugepages
 		if ! mountpoint -q /dev/hugepages; then
@@ -151,15 +236,23 @@ up() {
 		cluster_sh --node-timeout "$node_timeout" start
 	fi
 	trap - ERR
-	echo "test network $name up: shardgate side $DP_IF ($PROXY_IP/$PREFIX_LEN, io.port $port_args), kernel side $K_IF ($KERNEL_IP/$PREFIX_LEN)"
+	if [ "$link" = veth ]; then
+		echo "test network $name up: shardgate side $DP_IF in $px ($PROXY_IP/$PREFIX_LEN, io.port $port_args), kernel side $K_IF in $name ($KERNEL_IP/$PREFIX_LEN)"
+	else
+		echo "test network $name up: TAP $TAP_IF in $name ($KERNEL_IP/$PREFIX_LEN, io.port $port_args; shardgate as $PROXY_IP/$PREFIX_LEN)"
+	fi
 }
 
 down() {
+	local ns
 	need_root
 	[ -d "$state" ] || { echo "test network $name: nothing to take down"; return 0; }
 	cluster_sh stop || true
-	if [ -f "$state/netns" ] && ns_exists; then
-		ip netns del "$name"
+	# a name per line (older state files: an empty file meant NAME)
+	if [ -f "$state/netns" ]; then
+		for ns in $(cat "$state/netns") $( [ -s "$state/netns" ] || echo "$name"); do
+			ns_exists "$ns" && ip netns del "$ns"
+		done
 	fi
 	if [ -f "$state/hugepages_mounted" ] && mountpoint -q /dev/hugepages; then
 		umount /dev/hugepages || echo "dpdk-testnet.sh: /dev/hugepages is busy; left mounted" >&2
@@ -169,20 +262,38 @@ down() {
 	echo "test network $name down"
 }
 
+# proxy_addr add|del: the kernel's address on the proxy's end of the veth
+proxy_addr() {
+	need_root
+	[ "$proxy_ns" = 1 ] || die "$verb needs the --proxy-ns layout (up --proxy-ns)"
+	ns_exists "$px" || die "test network $name is not up"
+	if [ "$1" = add ]; then
+		ip -n "$px" -br addr show dev "$DP_IF" | grep -q "$PROXY_IP/" ||
+			ip -n "$px" addr add "$PROXY_IP/$PREFIX_LEN" dev "$DP_IF"
+	else
+		ip -n "$px" addr flush dev "$DP_IF"
+	fi
+}
+
 case "$verb" in
 up) up ;;
 down) down ;;
 status)
-	ns_exists || { echo "test network $name is not up"; exit 1; }
+	ns_exists "$name" || { echo "test network $name is not up"; exit 1; }
 	print_env
 	ip -n "$name" -br addr
+	[ "$px" != "$name" ] && ip -n "$px" -br addr
 	[ -f "$state/cluster_dir" ] && cluster_sh status
 	;;
 env) print_env ;;
-exec)
-	[ $# -ge 1 ] || die "usage: dpdk-testnet.sh exec CMD [ARGS...]"
-	ns_exists || die "test network $name is not up (scripts/dpdk-testnet.sh up)"
-	exec ip netns exec "$name" "$@"
+exec|exec-proxy)
+	[ $# -ge 1 ] || die "usage: dpdk-testnet.sh $verb CMD [ARGS...]"
+	ns=$name
+	[ "$verb" = exec-proxy ] && ns=$px
+	ns_exists "$ns" || die "test network $name is not up (scripts/dpdk-testnet.sh up)"
+	exec ip netns exec "$ns" "$@"
 	;;
-*) die "unknown verb $verb (up|down|status|env|exec)" ;;
+proxy-kernel) proxy_addr add ;;
+proxy-dpdk) proxy_addr del ;;
+*) die "unknown verb $verb (up|down|status|env|exec|exec-proxy|proxy-kernel|proxy-dpdk)" ;;
 esac
