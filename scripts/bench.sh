@@ -31,6 +31,9 @@
 #                      perf record -g of shardgate (and nutcracker) under
 #                      each pipeline depth, with the top hotspots
 #     --core           run scripts/bench-core.sh (single-core parse path)
+#     --dpdk           shardgate in DPDK mode vs kernel mode over the veth of
+#                      the DPDK test network (scripts/bench-dpdk.sh, root;
+#                      the other options are passed on: see its --help)
 #
 # Why twemproxy gets standalone servers: it shards by its own hash
 # (fnv1a_64, ketama), not by cluster slots, so cluster-enabled primaries
@@ -66,6 +69,14 @@ quick=0
 
 die() { echo "bench.sh: $*" >&2; exit 1; }
 
+for a in "$@"; do
+	if [ "$a" = --dpdk ]; then
+		args=()
+		for b in "$@"; do [ "$b" = --dpdk ] || args+=("$b"); done
+		exec scripts/bench-dpdk.sh "${args[@]}"
+	fi
+done
+
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--quick) quick=1; runs=1; secs=1; shift ;;
@@ -83,7 +94,7 @@ while [ $# -gt 0 ]; do
 	--out) out=$2; shift 2 ;;
 	--profile) mode=profile; shift ;;
 	--core) mode=core; shift ;;
-	-h|--help) sed -n '2,48p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	-h|--help) sed -n '2,51p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
 	*) die "unknown option $1 (--help)" ;;
 	esac
 done
