@@ -34,6 +34,14 @@
 # NAME (`exec-proxy` does that): the TAP is found by name in the
 # namespace of the process that opens /dev/net/tun. Not with --proxy-ns.
 #
+# --link faulty: the veth layout with a faulty wire in the middle, for
+# tests under loss and reordering (one namespace):
+#   sgdp0 (af_packet) ==== sgf0 [impairment] sgf1 ==== sgk0 (198.18.0.1/24)
+# The impairment is tc netem on both ports of a bridge (each impairs the
+# frames leaving towards its side) when the kernel has sch_netem, else
+# tests/dpdk/io_relay.py, which does the same in userspace. The wire
+# starts clean; the `faults` verb sets the profile.
+#
 # The network outlives shardgate restarts, so the cluster keeps its
 # addresses while proxies come and go. Addresses come from 198.18.0.0/15
 # (RFC 2544 benchmarking space); nothing touches the host's interfaces.
@@ -60,13 +68,22 @@
 #   scripts/dpdk-testnet.sh [options] proxy-dpdk
 #                                             (--proxy-ns) no address on sgdp0:
 #                                             for DPDK (the state after `up`)
+#   scripts/dpdk-testnet.sh [options] faults "WORDS"
+#                                             (--link faulty) impairs the wire
+#                                             both ways; WORDS: loss=P
+#                                             delay_ms=D jitter_ms=J reorder=P
+#                                             dup=P corrupt=P (P a probability,
+#                                             missing words 0, "" a clean wire)
+#   scripts/dpdk-testnet.sh [options] wire-stats
+#                                             (--link faulty) what the wire did
+#                                             so far: "frames=N dropped=N ..."
 # `up` records the layout (--proxy-ns, --link) in its state directory, so
 # later verbs need only --name.
 #
 # Options:
 #   --name NAME        namespace (default sgnet; at most 12 characters)
 #   --proxy-ns         the two-namespace layout above
-#   --link veth|tap    (default veth)
+#   --link veth|tap|faulty  (default veth)
 #   --hugepages N      reserve N 2 MB hugepages and mount hugetlbfs on
 #                      /dev/hugepages if nothing is mounted there (default:
 #                      none; shardgate then runs with huge_pages: false)
@@ -110,6 +127,10 @@ PREFIX_LEN=24
 DP_IF=sgdp0
 K_IF=sgk0
 TAP_IF=sgtap0
+# --link faulty: the two ends of the impairment
+F_DP_IF=sgf0
+F_K_IF=sgf1
+F_BR=sgfbr
 
 die() { echo "dpdk-testnet.sh: $*" >&2; exit 1; }
 
@@ -129,7 +150,7 @@ while [ $# -gt 0 ]; do
 	*) break ;;
 	esac
 done
-[ $# -ge 1 ] || die "usage: dpdk-testnet.sh [options] up|down|status|env|exec|exec-proxy|proxy-kernel|proxy-dpdk ..."
+[ $# -ge 1 ] || die "usage: dpdk-testnet.sh [options] up|down|status|env|exec|exec-proxy|proxy-kernel|proxy-dpdk|faults|wire-stats ..."
 verb=$1; shift
 
 [[ "$name" =~ ^[a-zA-Z0-9_-]{1,12}$ ]] || die "--name: 1 to 12 letters, digits, '-' or '_', got \"$name\""
@@ -140,11 +161,11 @@ state=/run/shardgate-testnet/$name
 proxy_ns=${opt_proxy_ns:-$(cat "$state/proxy_ns" 2>/dev/null || echo 0)}
 link=${opt_link:-$(cat "$state/link" 2>/dev/null || echo veth)}
 case "$link" in
-veth) port_args="net_af_packet0,iface=$DP_IF,blocksz=4096,framesz=2048,framecnt=4096,qdisc_bypass=1" ;;
+veth|faulty) port_args="net_af_packet0,iface=$DP_IF,blocksz=4096,framesz=2048,framecnt=4096,qdisc_bypass=1" ;;
 tap) port_args="net_tap0,iface=$TAP_IF" ;;
-*) die "--link: veth or tap, got \"$link\"" ;;
+*) die "--link: veth, tap or faulty, got \"$link\"" ;;
 esac
-[ "$link" = tap ] && [ "$proxy_ns" = 1 ] && die "--link tap works in one namespace only (no --proxy-ns)"
+[ "$link" != veth ] && [ "$proxy_ns" = 1 ] && die "--link $link works in one namespace only (no --proxy-ns)"
 px=$name
 [ "$proxy_ns" = 1 ] && px=$name-px
 
@@ -190,6 +211,100 @@ no_offloads() {
 		die "ethtool -K $2 failed (is ethtool installed?)"
 }
 
+# netem_works: the kernel has sch_netem (SG_TESTNET_IMPAIR=relay|netem forces one)
+netem_works() {
+	[ "${SG_TESTNET_IMPAIR:-}" = relay ] && return 1
+	[ "${SG_TESTNET_IMPAIR:-}" = netem ] && return 0
+	in_ns tc qdisc add dev lo root netem delay 1ms 2>/dev/null || return 1
+	in_ns tc qdisc del dev lo root 2>/dev/null
+	return 0
+}
+
+# --link faulty: two veth pairs joined by a bridge with netem, or by
+# io_relay.py (its PID in the state directory, stopped by `down`)
+faulty_up() {
+	local relay=$here/../tests/dpdk/io_relay.py
+	ip -n "$name" link add "$K_IF" type veth peer name "$F_K_IF"
+	ip -n "$name" link add "$DP_IF" type veth peer name "$F_DP_IF"
+	local i
+	for i in "$K_IF" "$F_K_IF" "$DP_IF" "$F_DP_IF"; do no_offloads "$name" "$i"; done
+	ip -n "$name" addr add "$KERNEL_IP/$PREFIX_LEN" dev "$K_IF"
+	for i in "$F_K_IF" "$F_DP_IF"; do ip -n "$name" link set "$i" promisc on up; done
+	ip -n "$name" link set "$DP_IF" up
+	ip -n "$name" link set "$K_IF" up
+	# a healed wire should meet the kernel's next retransmission soon
+	in_ns sysctl -qw net.ipv4.tcp_rto_max_ms=1000 2>/dev/null || true
+	: >"$state/profile"
+	if netem_works; then
+		echo netem >"$state/impair"
+		ip -n "$name" link add "$F_BR" type bridge
+		ip -n "$name" link set "$F_DP_IF" master "$F_BR"
+		ip -n "$name" link set "$F_K_IF" master "$F_BR"
+		ip -n "$name" link set "$F_BR" up
+		return 0
+	fi
+	[ -f "$relay" ] || die "no sch_netem in this kernel and no $relay"
+	echo relay >"$state/impair"
+	ip netns exec "$name" "$(command -v /usr/bin/python3 || command -v python3)" "$relay" "$F_DP_IF" "$F_K_IF" "$state/profile" \
+		--seconds 86400 >"$state/relay.out" 2>&1 &
+	echo $! >"$state/relay.pid"
+	for _ in $(seq 50); do
+		grep -q ready "$state/relay.out" && return 0
+		sleep 0.1
+	done
+	die "io_relay.py did not start: $(cat "$state/relay.out")"
+}
+
+# faults "WORDS": the profile of the faulty wire (io_relay.py reads the file;
+# for netem the same words become a qdisc on each bridge port)
+faults() {
+	need_root
+	[ "$link" = faulty ] || die "faults needs --link faulty (up --link faulty)"
+	ns_exists "$name" || die "test network $name is not up"
+	local w
+	for w in $1; do
+		[[ "$w" =~ ^(loss|delay_ms|jitter_ms|reorder|dup|corrupt)=[0-9.]+$ ]] ||
+			die "faults: \"$w\" is not one of loss= delay_ms= jitter_ms= reorder= dup= corrupt= with a number"
+	done
+	echo "$1" >"$state/profile.new"
+	mv "$state/profile.new" "$state/profile"
+	[ "$(cat "$state/impair")" = netem ] || return 0
+	local args dev
+	args=$(echo "$1" | awk '{ for (i = 1; i <= NF; i++) { split($i, kv, "="); v[kv[1]] = kv[2] } }
+		END { printf "loss %g%% delay %gms %gms reorder %g%% duplicate %g%% corrupt %g%%",
+			v["loss"] * 100, v["delay_ms"], v["jitter_ms"], v["reorder"] * 100,
+			v["dup"] * 100, v["corrupt"] * 100 }')
+	for dev in "$F_DP_IF" "$F_K_IF"; do
+		# shellcheck disable=SC2086
+		in_ns tc qdisc replace dev "$dev" root netem $args
+	done
+}
+
+# wire_stats: one line of counters from the impairment
+wire_stats() {
+	need_root
+	[ "$link" = faulty ] || die "wire-stats needs --link faulty"
+	if [ "$(cat "$state/impair" 2>/dev/null)" = netem ]; then
+		local dev sent=0 dropped=0 s d
+		for dev in "$F_DP_IF" "$F_K_IF"; do
+			read -r s d < <(in_ns tc -s qdisc show dev "$dev" |
+				awk '/Sent/ { gsub(/,/, ""); print $4, $7; exit }')
+			sent=$((sent + ${s:-0})); dropped=$((dropped + ${d:-0}))
+		done
+		echo "netem frames=$sent dropped=$dropped"
+		return 0
+	fi
+	local pid lines
+	pid=$(cat "$state/relay.pid" 2>/dev/null) || die "no relay running"
+	lines=$(wc -l <"$state/relay.out")
+	kill -USR1 "$pid" || die "the relay (pid $pid) is gone"
+	for _ in $(seq 50); do
+		[ "$(wc -l <"$state/relay.out")" -gt "$lines" ] && break
+		sleep 0.05
+	done
+	tail -n 1 "$state/relay.out"
+}
+
 up() {
 	need_root
 	command -v ip >/dev/null || die "ip (iproute2) not found (run scripts/install-deps.sh)"
@@ -210,6 +325,8 @@ up() {
 		ip -n "$name" addr add "$KERNEL_IP/$PREFIX_LEN" dev "$K_IF"
 		ip -n "$px" link set "$DP_IF" up
 		ip -n "$name" link set "$K_IF" up
+	elif [ "$link" = faulty ]; then
+		faulty_up
 	else
 		[ -c /dev/net/tun ] || die "no /dev/net/tun (--link tap)"
 		# net_tap asks for a multi-queue TAP; an existing device must match
@@ -236,7 +353,9 @@ up() {
 		cluster_sh --node-timeout "$node_timeout" start
 	fi
 	trap - ERR
-	if [ "$link" = veth ]; then
+	if [ "$link" = faulty ]; then
+		echo "test network $name up: shardgate side $DP_IF ($PROXY_IP/$PREFIX_LEN, io.port $port_args), impaired wire ($(cat "$state/impair"), clean until \`faults\`), kernel side $K_IF ($KERNEL_IP/$PREFIX_LEN), all in $name"
+	elif [ "$link" = veth ]; then
 		echo "test network $name up: shardgate side $DP_IF in $px ($PROXY_IP/$PREFIX_LEN, io.port $port_args), kernel side $K_IF in $name ($KERNEL_IP/$PREFIX_LEN)"
 	else
 		echo "test network $name up: TAP $TAP_IF in $name ($KERNEL_IP/$PREFIX_LEN, io.port $port_args; shardgate as $PROXY_IP/$PREFIX_LEN)"
@@ -248,6 +367,12 @@ down() {
 	need_root
 	[ -d "$state" ] || { echo "test network $name: nothing to take down"; return 0; }
 	cluster_sh stop || true
+	local pid
+	if pid=$(cat "$state/relay.pid" 2>/dev/null) &&
+		tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -q io_relay.py; then
+		kill -TERM "$pid"
+		for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+	fi
 	# a name per line (older state files: an empty file meant NAME)
 	if [ -f "$state/netns" ]; then
 		for ns in $(cat "$state/netns") $( [ -s "$state/netns" ] || echo "$name"); do
@@ -293,7 +418,9 @@ exec|exec-proxy)
 	ns_exists "$ns" || die "test network $name is not up (scripts/dpdk-testnet.sh up)"
 	exec ip netns exec "$ns" "$@"
 	;;
+wire-stats) wire_stats ;;
+faults) [ $# -eq 1 ] || die "usage: dpdk-testnet.sh faults \"WORDS\""; faults "$1" ;;
 proxy-kernel) proxy_addr add ;;
 proxy-dpdk) proxy_addr del ;;
-*) die "unknown verb $verb (up|down|status|env|exec|exec-proxy|proxy-kernel|proxy-dpdk)" ;;
+*) die "unknown verb $verb (up|down|status|env|exec|exec-proxy|proxy-kernel|proxy-dpdk|faults|wire-stats)" ;;
 esac

@@ -121,6 +121,7 @@ enum req_state {
 	RQ_BACKOFF,	/* retrying after TRYAGAIN etc.: timer armed */
 	RQ_SENT,	/* on conn.inflight */
 	RQ_DONE,	/* reply ready in req.reply (or written) */
+	RQ_GATHER,	/* REQ_LOCAL waiting for other workers (proxy_gather.c) */
 };
 
 #define RQ_F_WRITE	0x01	/* the command may write */
@@ -300,6 +301,7 @@ struct sg_proxy {
 	_Atomic bool stop;
 	struct rte_rcu_qsbr *rcu;
 	struct rte_ring *ctl;		/* workers -> worker 0: refresh asks */
+	struct rte_ring *mail[PX_MAX_WORKERS];	/* cross-worker questions */
 	struct sg_resp_limits limits;
 	struct sockaddr_in *seeds;
 	unsigned nseeds;
@@ -372,6 +374,7 @@ struct sg_proxy_worker {
 	uint32_t nsessions;
 	struct req_list parked;
 	uint32_t nparked;
+	struct req_list gathers;	/* RQ_GATHER reqs asked by this worker */
 	uint64_t parked_bytes;
 	struct sg_timer retry_timer;	/* re-dispatch parked requests */
 	struct sg_timer maint_timer;	/* timeouts, published status */
@@ -395,6 +398,20 @@ struct sg_proxy_worker {
 };
 
 /* proxy_inbuf.c: above */
+
+/* proxy_gather.c */
+#define GATHER_RING 1024		/* messages per worker mail ring */
+#define GATHER_MAX_TEXT (16u << 20)	/* CLIENT LIST reply cap */
+int gather_init(struct sg_proxy *p);
+void gather_destroy(struct sg_proxy *p);
+bool gather_client_list(struct session *sess);
+void gather_tick(struct sg_proxy_worker *w);
+void gather_fini(struct sg_proxy_worker *w);
+
+/* proxy_local.c, for proxy_gather.c */
+void proxy_client_list_text(struct sg_proxy_worker *w, struct sg_membuf *text);
+void proxy_write_text(struct sg_sink *out, const struct session *sess, const char *s,
+		      size_t len);
 
 /* proxy_req.c */
 struct req *req_new(struct sg_proxy_worker *w, enum req_kind kind);

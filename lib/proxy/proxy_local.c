@@ -125,11 +125,12 @@ write_arg_bulk(struct sg_sink *out, const struct session *sess, const struct sg_
 }
 
 /* Text replies (INFO, CLUSTER INFO/NODES): verbatim in RESP3. */
-static void
-write_text(struct sg_sink *out, const struct session *sess, const char *s, size_t len)
+void
+proxy_write_text(struct sg_sink *out, const struct session *sess, const char *s, size_t len)
 {
 	sg_resp_write_verbatim(out, "txt", s, len, sess->proto);
 }
+#define write_text proxy_write_text
 
 /* ---- authentication ---- */
 
@@ -299,6 +300,21 @@ client_info_line(const struct session *sess, char *buf, size_t cap)
 		 sess->lib_ver != NULL ? sess->lib_ver : "");
 }
 
+/* One CLIENT LIST line per session of worker w, appended to text (up to
+ * its limit: the listing is cut rather than the reply refused). */
+void
+proxy_client_list_text(struct sg_proxy_worker *w, struct sg_membuf *text)
+{
+	struct session *x;
+	char line[768];
+
+	TAILQ_FOREACH(x, &w->sessions, link) {
+		client_info_line(x, line, sizeof(line));
+		if (sg_membuf_append(text, line, strlen(line)) != 0)
+			break;
+	}
+}
+
 static void
 cmd_client(struct session *sess, const struct sg_command *cmd,
 	   const struct sg_resp_request *rq)
@@ -374,18 +390,13 @@ cmd_client(struct session *sess, const struct sg_command *cmd,
 	case SG_CMD_CLIENT_CAPA:
 		break;
 	case SG_CMD_CLIENT_LIST: {
-		/* the sessions of this worker: a share-nothing proxy has no
-		 * global list to walk without disturbing the other cores */
+		/* every worker's sessions; one worker answers alone */
 		struct sg_membuf text;
-		struct session *x;
-		char line[768];
 
-		sg_membuf_init(&text, 16u << 20);
-		TAILQ_FOREACH(x, &sess->w->sessions, link) {
-			client_info_line(x, line, sizeof(line));
-			if (sg_membuf_append(&text, line, strlen(line)) != 0)
-				break;
-		}
+		if (gather_client_list(sess))
+			return;
+		sg_membuf_init(&text, GATHER_MAX_TEXT);
+		proxy_client_list_text(sess->w, &text);
 		out = session_local_sink(sess, &r);
 		write_text(out, sess, text.data != NULL ? text.data : "", text.len);
 		session_local_done(sess, r);

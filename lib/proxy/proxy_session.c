@@ -327,7 +327,8 @@ orphan(struct sg_proxy_worker *w, struct req *r)
 	switch (r->state) {
 	case RQ_SENT:
 	case RQ_WAITING:
-		r->sess = NULL;	/* freed when its reply comes */
+	case RQ_GATHER:
+		r->sess = NULL;	/* freed when its reply (or last answer) comes */
 		return;
 	case RQ_PARKED:
 		TAILQ_REMOVE(&w->parked, r, link);

@@ -83,7 +83,7 @@ sg_proxy_create(const struct sg_config *cfg, unsigned nworkers,
 		goto nomem;
 	snprintf(name, sizeof(name), "sg_ctl_%d", (int)getpid());
 	p->ctl = rte_ring_create(name, 1024, SOCKET_ID_ANY, RING_F_SC_DEQ);
-	if (p->ctl == NULL)
+	if (p->ctl == NULL || gather_init(p) != 0)
 		goto nomem;
 	the_proxy = p;
 	return p;
@@ -114,6 +114,7 @@ sg_proxy_destroy(struct sg_proxy *p)
 	if (c != NULL && c != sg_command_builtin())
 		sg_command_table_free((struct sg_command_table *)c);
 	rte_ring_free(p->ctl);
+	gather_destroy(p);
 	free(p->rcu);
 	free(p->seeds);
 	free(p);
@@ -247,6 +248,7 @@ sg_proxy_worker_create(struct sg_proxy *p, unsigned index, struct sg_io_worker *
 	TAILQ_INIT(&w->nodes);
 	TAILQ_INIT(&w->sessions);
 	TAILQ_INIT(&w->parked);
+	TAILQ_INIT(&w->gathers);
 	sg_timer_wheel_init(&w->wheel, SG_NS_PER_MS, w->now_ns);
 	sg_timer_init(&w->retry_timer, retry_parked, w);
 	sg_timer_init(&w->maint_timer, maintenance, w);
@@ -372,6 +374,7 @@ sg_proxy_worker_run(struct sg_proxy_worker *w)
 		worked = n > 0;
 		if (sg_timer_wheel_advance(&w->wheel, w->now_ns) > 0)
 			worked = true;
+		gather_tick(w);
 		if (w->index == 0) {
 			refresher_tick(w);
 			deferred_reclaim(w, false);
@@ -421,6 +424,7 @@ sg_proxy_worker_destroy(struct sg_proxy_worker *w)
 		TAILQ_REMOVE(&w->parked, r, link);
 		req_free(w, r);
 	}
+	gather_fini(w);
 	if (w->index == 0) {
 		refresher_fini(w);
 		/* every worker has stopped reading by now (the app joins them

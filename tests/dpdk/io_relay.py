@@ -16,7 +16,7 @@ PROFILE_FILE holds "key=value" words, re-read whenever it changes:
   corrupt=P    flip one bit after the Ethernet header
 Missing keys are 0: an empty file is a clean wire. On SIGTERM (or after S
 seconds, default 600) prints "relay frames=N dropped=N dup=N corrupt=N
-reordered=N" and exits 0.
+reordered=N" and exits 0; SIGUSR1 prints the same line and goes on.
 """
 import heapq
 import os
@@ -62,6 +62,9 @@ def main():
     st = dict(frames=0, dropped=0, dup=0, corrupt=0, reordered=0)
     stop = []
     signal.signal(signal.SIGTERM, lambda *x: stop.append(1))
+    # SIGUSR1: print the counters so far (scripts/dpdk-testnet.sh wire-stats)
+    signal.signal(signal.SIGUSR1, lambda *x: print(
+        "relay " + " ".join("%s=%d" % kv for kv in st.items()), flush=True))
     prof, mtime = load(path, {}, None)
     next_load = 0.0
     heap = []

@@ -19,6 +19,29 @@ BUILD = os.environ.get("SG_BUILD_ROOT") or os.path.join(SRC, "build")
 SHARDGATE = os.path.join(BUILD, "app", "shardgate", "shardgate")
 CLUSTER_SH = os.path.join(SRC, "scripts", "cluster.sh")
 
+# Where the tests run. Kernel mode (the default): everything on loopback.
+# DPDK mode (tests/dpdk/proxy_suite.sh sets these and runs the test inside
+# the namespace of scripts/dpdk-testnet.sh): the cluster and the clients are
+# on the kernel side of the veth (198.18.0.1), shardgate drives the other
+# end with its own TCP/IP stack (198.18.0.2).
+MODE = os.environ.get("SG_TEST_MODE", "kernel")
+CLUSTER_HOST = os.environ.get("SG_TEST_CLUSTER_HOST", "127.0.0.1")
+PROXY_HOST = os.environ.get("SG_TEST_PROXY_HOST", "127.0.0.1")
+# the default worker count of a Proxy that does not ask for one
+WORKERS = int(os.environ.get("SG_TEST_WORKERS", "1"))
+DPDK_PORT = os.environ.get("SG_TEST_DPDK_PORT", "")
+DPDK_CIDR = os.environ.get("SG_TEST_DPDK_CIDR", "")
+if MODE not in ("kernel", "dpdk"):
+    raise SystemExit("SG_TEST_MODE: kernel or dpdk, got %r" % MODE)
+if MODE == "dpdk" and not (DPDK_PORT and DPDK_CIDR):
+    raise SystemExit("SG_TEST_MODE=dpdk needs SG_TEST_DPDK_PORT and SG_TEST_DPDK_CIDR")
+
+
+def host_id(host=None):
+    """A node's address as shardgate's telemetry spells it in a key
+    (/shardgate/nodes: 127_0_0_1_7000)."""
+    return (host or CLUSTER_HOST).replace(".", "_")
+
 
 def log(*args):
     print(*args, flush=True)
@@ -34,13 +57,14 @@ def check(cond, msg):
 
 
 class Cluster:
-    """A 3+3 redis-server cluster on 127.0.0.1:base..base+5."""
+    """A 3+3 redis-server cluster on CLUSTER_HOST:base..base+5."""
 
     def __init__(self, base_port, node_timeout=2000, primaries=3, replicas=1):
         self.base = base_port
         self.dir = tempfile.mkdtemp(prefix="sg-it-cluster-")
         self.env = dict(os.environ,
                         SG_CLUSTER_BASE_PORT=str(base_port),
+                        SG_CLUSTER_HOST=CLUSTER_HOST,
                         SG_CLUSTER_DIR=os.path.join(self.dir, "run"),
                         SG_CLUSTER_NODE_TIMEOUT=str(node_timeout),
                         SG_CLUSTER_PRIMARIES=str(primaries),
@@ -63,13 +87,13 @@ class Cluster:
         subprocess.run(["rm", "-rf", self.dir])
 
     def seeds(self):
-        return ["127.0.0.1:%d" % p for p in self.ports[:3]]
+        return ["%s:%d" % (CLUSTER_HOST, p) for p in self.ports[:3]]
 
     def slot_ranges(self):
         """[(first, last, primary_port), ...] from CLUSTER SLOTS of the
         first node."""
         import redis
-        r = redis.Redis(host="127.0.0.1", port=self.base, socket_timeout=10)
+        r = redis.Redis(host=CLUSTER_HOST, port=self.base, socket_timeout=10)
         try:
             rows = r.execute_command("CLUSTER", "SLOTS")
         finally:
@@ -85,15 +109,19 @@ class Cluster:
                 return port
         fail("slot %d has no owner" % slot)
 
+    def resp(self, port=None, timeout=10):
+        """A raw RESP connection to one node (default the first)."""
+        return Resp(port or self.base, host=CLUSTER_HOST, timeout=timeout)
+
     def node(self, port):
         """A plain redis-py client to one node."""
         import redis
-        return redis.Redis(host="127.0.0.1", port=port, socket_timeout=10)
+        return redis.Redis(host=CLUSTER_HOST, port=port, socket_timeout=10)
 
     def client(self):
         """redis-py's cluster client straight to the cluster (the reference)."""
         from redis.cluster import RedisCluster
-        return RedisCluster(host="127.0.0.1", port=self.base, decode_responses=False)
+        return RedisCluster(host=CLUSTER_HOST, port=self.base, decode_responses=False)
 
 
 def is_asan():
@@ -159,28 +187,43 @@ def free_port():
 
 
 class Proxy:
-    """A shardgate process in kernel mode in front of `seeds`."""
+    """A shardgate process in front of `seeds`: kernel mode on 127.0.0.1, or
+    (SG_TEST_MODE=dpdk) DPDK mode on the test network."""
 
-    def __init__(self, seeds, port=None, workers=1, extra="", backend="", env=None,
-                 mbufs=32768, memory="512mb"):
-        """extra: YAML appended at the top level (e.g. a limits: section);
+    def __init__(self, seeds, port=None, workers=None, extra="", backend="", env=None,
+                 mbufs=32768, memory="512mb", cluster="  refresh_interval: 1s\n"):
+        """workers: None takes SG_TEST_WORKERS (default 1);
+        extra: YAML appended at the top level (e.g. a limits: section);
         backend: lines added under backend: (indented by two spaces);
+        cluster: the lines of the cluster: section;
         env: extra environment variables for the process."""
         self.port = port or free_port()
+        self.host = PROXY_HOST
+        self.workers = WORKERS if workers is None else workers
         self.dir = tempfile.mkdtemp(prefix="sg-it-proxy-")
         self.prefix = "sgit-%d-%d" % (os.getpid(), self.port)
         self.conf = os.path.join(self.dir, "shardgate.yaml")
         with open(self.conf, "w") as f:
-            f.write("listen:\n  - address: 127.0.0.1\n    port: %d\n" % self.port)
-            f.write("io:\n  mode: kernel\n  workers: %d\n  file_prefix: %s\n"
-                    "  memory: %s\n  mbufs: %d\n" % (workers, self.prefix, memory, mbufs))
+            f.write("listen:\n  - address: %s\n    port: %d\n" % (self.host, self.port))
+            f.write(self.io_section(memory, mbufs))
             f.write("backend:\n  seeds: [%s]\n" % ", ".join('"%s"' % s for s in seeds))
             f.write(backend)
-            f.write("cluster:\n  refresh_interval: 1s\n")
+            f.write("cluster:\n" + cluster)
             f.write(extra)
         self.proc = None
         self.env = dict(os.environ, **(env or {}))
         self.out = os.path.join(self.dir, "out.log")
+
+    def io_section(self, memory, mbufs):
+        io = ("io:\n  mode: %s\n  workers: %d\n  file_prefix: %s\n"
+              "  memory: %s\n  mbufs: %d\n" % (MODE, self.workers, self.prefix, memory, mbufs))
+        if MODE == "dpdk":
+            # the worker lcores follow the main lcore 0; EAL maps lcore ids
+            # past the CPU count onto the CPUs (runtime.c), so 2 workers
+            # run on a 1-CPU machine too
+            io += ("  port: %s\n  address: %s\n  huge_pages: false\n" %
+                   (DPDK_PORT, DPDK_CIDR))
+        return io
 
     def __enter__(self):
         self.start()
@@ -254,7 +297,7 @@ class Proxy:
 
     def client(self, **kw):
         import redis
-        return redis.Redis(host="127.0.0.1", port=self.port, socket_timeout=10, **kw)
+        return redis.Redis(host=self.host, port=self.port, socket_timeout=10, **kw)
 
     def rss_kb(self):
         with open("/proc/%d/status" % self.proc.pid) as f:
@@ -326,7 +369,8 @@ class Resp:
     null bulk/array is None), doubles float, booleans bool, verbatim bytes.
     """
 
-    def __init__(self, port, host="127.0.0.1", timeout=10):
+    def __init__(self, port, host=None, timeout=10):
+        host = host or PROXY_HOST
         self.s = socket.create_connection((host, port), timeout=timeout)
         self.buf = b""
         self.raw = None

@@ -7,7 +7,7 @@ cleanly; a healthy client keeps being served the whole time; afterwards
 INFO's client gauge is back to its baseline and the proxy's RSS is within
 RSS_TOLERANCE_KB of what it was after a warm-up of well-behaved traffic.
 
-Cluster on 127.0.0.1:7400-7405 (SG_TEST_BASE_PORT overrides). The proxy
+Cluster on 127.0.0.1:7400-7405 (sgtest.CLUSTER_HOST in DPDK mode; SG_TEST_BASE_PORT overrides). The proxy
 runs with limits.max_bulk 1mb so that oversized arguments can be sent for
 real, limits.output_limit 16mb, backend.connections 1, and the harness's pool of 8192 2 KB mbufs;
 everything else is the default (max_args 1048576, max_request 513mb).
@@ -90,7 +90,7 @@ class Healthy(threading.Thread):
 
 
 def connect():
-    return socket.create_connection(("127.0.0.1", Ctx.px.port), timeout=10)
+    return socket.create_connection((Ctx.px.host, Ctx.px.port), timeout=10)
 
 
 def send_all_lenient(s, data):

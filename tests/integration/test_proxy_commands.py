@@ -7,7 +7,7 @@ QUIT, RESET, READONLY/READWRITE, COMMAND COUNT/INFO/DOCS), refused
 commands, unknown commands and wrong arity (the same text as a real node),
 CROSSSLOT for multi-key commands that cannot be split.
 
-Cluster on 127.0.0.1:7200-7205 (SG_TEST_BASE_PORT overrides).
+Cluster on 127.0.0.1:7200-7205 (sgtest.CLUSTER_HOST in DPDK mode; SG_TEST_BASE_PORT overrides).
 """
 import os
 import random
@@ -36,13 +36,13 @@ def node_for(key):
     """A raw connection to the primary that owns `key`."""
     if isinstance(key, str):
         key = key.encode()
-    return Resp(Ctx.cl.owner_port(key_slot(key)))
+    return Ctx.cl.resp(Ctx.cl.owner_port(key_slot(key)))
 
 
 def same_as_node(args, node_port=None, what=None):
     """Sends args to the proxy and to a real node; the replies must match."""
     a = proxy()
-    b = Resp(node_port or Ctx.cl.base)
+    b = Ctx.cl.resp(node_port)
     try:
         ra, rb = a.cmd(*args), b.cmd(*args)
     finally:
@@ -158,14 +158,14 @@ def test_cluster_emulation():
     check(len(nodes) == 1 and nodes[0].split()[0] == myid.decode() and
           "myself" in nodes[0].split()[2], "CLUSTER NODES %r" % nodes)
     slots = r.cmd("CLUSTER", "SLOTS")
-    check(slots == [[0, 16383, [b"127.0.0.1", Ctx.px.port, myid]]], "CLUSTER SLOTS %r" % slots)
+    check(slots == [[0, 16383, [Ctx.px.host.encode(), Ctx.px.port, myid]]], "CLUSTER SLOTS %r" % slots)
 
     # KEYSLOT equals the real cluster's, for hashtags, binary and long keys
     rng = random.Random(7)
     keys = [b"", b"{}", b"{}x", b"a{}{b}", b"{user1000}.following", b"foo{bar}{zap}",
             b"x" * 5000, bytes(range(256)) * 20, b"{" + b"t" * 3000 + b"}tail"]
     keys += [bytes(rng.randrange(256) for _ in range(rng.randrange(1, 40))) for _ in range(200)]
-    d = Resp(Ctx.cl.base)
+    d = Ctx.cl.resp()
     r.send(b"".join(encode("CLUSTER", "KEYSLOT", k) for k in keys))
     d.send(b"".join(encode("CLUSTER", "KEYSLOT", k) for k in keys))
     for k in keys:
@@ -177,14 +177,14 @@ def test_cluster_emulation():
     for k in tagged:
         r.cmd("SET", k, "1")
     slot = key_slot(b"{cks}")
-    owner = Resp(Ctx.cl.owner_port(slot))
+    owner = Ctx.cl.resp(Ctx.cl.owner_port(slot))
     for s in (slot, (slot + 1) % 16384, 0, 16383):
         a = r.cmd("CLUSTER", "COUNTKEYSINSLOT", s)
         b = owner.cmd("CLUSTER", "COUNTKEYSINSLOT", s) if s == slot else None
         if s == slot:
             check(a == b == 25, "COUNTKEYSINSLOT %d: proxy %r, owner %r" % (s, a, b))
         else:
-            own = Resp(Ctx.cl.owner_port(s))
+            own = Ctx.cl.resp(Ctx.cl.owner_port(s))
             b = own.cmd("CLUSTER", "COUNTKEYSINSLOT", s)
             own.close()
             check(a == b, "COUNTKEYSINSLOT %d: proxy %r, owner %r" % (s, a, b))
@@ -357,7 +357,7 @@ UNKNOWN = [
 
 
 def test_unknown_and_arity_errors():
-    d = Resp(Ctx.cl.base)
+    d = Ctx.cl.resp()
     r = proxy()
     bad = []
     for args in UNKNOWN:
@@ -400,7 +400,7 @@ def test_crossslot():
                ("ZUNIONSTORE", a, "1", b), ("PFMERGE", a, b), ("BITOP", "AND", a, b),
                ("SDIFF", a, b), ("ZINTERCARD", "2", a, b), ("EVAL", "return 1", "2", a, b),
                ("LCS", a, b), ("SINTERCARD", "2", a, b)]
-    d = Resp(Ctx.cl.base)
+    d = Ctx.cl.resp()
     for args in crosses:
         e = r.cmd(*args)
         want = d.cmd(*args)

@@ -7,7 +7,7 @@ scripts and functions reach every shard; multi-key commands across slots
 give what redis-py's RedisCluster gives straight on the cluster; CLUSTER
 SLOTS/SHARDS/NODES parse in redis-py's cluster client.
 
-Cluster on 127.0.0.1:7100-7105 (SG_TEST_BASE_PORT overrides), proxy on a
+Cluster on 127.0.0.1:7100-7105 (sgtest.CLUSTER_HOST in DPDK mode; SG_TEST_BASE_PORT overrides), proxy on a
 free port.
 """
 import os
@@ -73,7 +73,7 @@ def check_direct(prefix, keys):
 def test_redis_cli_10k():
     keys = ["cli:%05d" % i for i in range(N)]
     proto = b"".join(sgtest.encode("SET", k, value("cli", i)) for i, k in enumerate(keys))
-    r = subprocess.run(["redis-cli", "-h", "127.0.0.1", "-p", str(Ctx.px.port), "--pipe"],
+    r = subprocess.run(["redis-cli", "-h", Ctx.px.host, "-p", str(Ctx.px.port), "--pipe"],
                        input=proto, capture_output=True, timeout=120)
     out = r.stdout.decode(errors="replace")
     check(r.returncode == 0 and "errors: 0, replies: %d" % N in out,
@@ -81,7 +81,7 @@ def test_redis_cli_10k():
 
     # read back one GET per line (a round trip each), plus keys never written
     lines = ["GET %s" % k for k in keys] + ["GET cli:missing:%d" % i for i in range(10)]
-    r = subprocess.run(["redis-cli", "-h", "127.0.0.1", "-p", str(Ctx.px.port)],
+    r = subprocess.run(["redis-cli", "-h", Ctx.px.host, "-p", str(Ctx.px.port)],
                        input="\n".join(lines) + "\n", capture_output=True, text=True,
                        timeout=120)
     got = r.stdout.split("\n")
@@ -92,7 +92,7 @@ def test_redis_cli_10k():
           "redis-cli GET through the proxy: %d lines, first mismatches %r" % (len(got), bad[:3]))
 
     # redis-cli in cluster mode follows no redirect: the proxy owns every slot
-    r = subprocess.run(["redis-cli", "-c", "-h", "127.0.0.1", "-p", str(Ctx.px.port)],
+    r = subprocess.run(["redis-cli", "-c", "-h", Ctx.px.host, "-p", str(Ctx.px.port)],
                        input="\n".join("GET %s" % k for k in keys[:200]) + "\n",
                        capture_output=True, text=True, timeout=60)
     check(r.stdout.split("\n")[:200] == want[:200],
@@ -127,9 +127,9 @@ def test_redis_py_plain_10k():
 
 
 def test_redis_cluster_client_10k():
-    rc = RedisCluster(host="127.0.0.1", port=Ctx.px.port, socket_timeout=10)
+    rc = RedisCluster(host=Ctx.px.host, port=Ctx.px.port, socket_timeout=10)
     nodes = [(n.host, n.port) for n in rc.get_nodes()]
-    check(nodes == [("127.0.0.1", Ctx.px.port)],
+    check(nodes == [(Ctx.px.host, Ctx.px.port)],
           "RedisCluster seeded with the proxy sees %r, expected the proxy alone" % nodes)
     keys = ["rc:%05d" % i for i in range(N)]
     for start in range(0, N, 1000):
@@ -412,7 +412,7 @@ def test_multikey_same_as_direct():
               (name, a if not isinstance(a, list) else a[:8],
                b if not isinstance(b, list) else b[:8]))
     # and RedisCluster seeded with the proxy gives the same again
-    rc = RedisCluster(host="127.0.0.1", port=Ctx.px.port, socket_timeout=10)
+    rc = RedisCluster(host=Ctx.px.host, port=Ctx.px.port, socket_timeout=10)
     got = multikey_script(rc, True)
     for (name, a), (_, b) in zip(got, ref):
         check(a == b, "%s through RedisCluster on the proxy: %r vs %r" % (name, a, b))
@@ -423,14 +423,14 @@ def test_multikey_same_as_direct():
 # ------------------------------------------------------- topology as seen
 
 def test_cluster_topology_parses():
-    port = Ctx.px.port
-    rc = RedisCluster(host="127.0.0.1", port=port, socket_timeout=10)
+    port, host = Ctx.px.port, Ctx.px.host
+    rc = RedisCluster(host=host, port=port, socket_timeout=10)
     slots = rc.cluster_slots()
-    check(slots == {(0, 16383): {"primary": ("127.0.0.1", port), "replicas": []}},
+    check(slots == {(0, 16383): {"primary": (host, port), "replicas": []}},
           "CLUSTER SLOTS parsed by redis-py: %r" % slots)
     nodes = rc.cluster_nodes()
-    check(list(nodes) == ["127.0.0.1:%d" % port], "CLUSTER NODES keys %r" % list(nodes))
-    n = nodes["127.0.0.1:%d" % port]
+    check(list(nodes) == ["%s:%d" % (host, port)], "CLUSTER NODES keys %r" % list(nodes))
+    n = nodes["%s:%d" % (host, port)]
     myid = rc.cluster_myid(rc.get_default_node())
     myid = myid.decode() if isinstance(myid, bytes) else myid
     check(n["node_id"] == myid and len(myid) == 40, "CLUSTER NODES id %r vs MYID %r" %
@@ -442,7 +442,7 @@ def test_cluster_topology_parses():
     sh = shards[0]
     check(sh["slots"] == [(0, 16383)] and len(sh["nodes"]) == 1, "CLUSTER SHARDS %r" % sh)
     node = sh["nodes"][0]
-    check(node[b"port"] == port and node[b"ip"] == b"127.0.0.1" and node[b"role"] == b"master"
+    check(node[b"port"] == port and node[b"ip"] == host.encode() and node[b"role"] == b"master"
           and node[b"health"] == b"online" and node[b"id"].decode() == myid,
           "CLUSTER SHARDS node %r" % node)
     rc.close()

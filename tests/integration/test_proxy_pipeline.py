@@ -7,7 +7,7 @@ Some clients speak RESP3, some send their pipeline in small random pieces
 (requests cut anywhere). Run against a proxy with one worker and again
 with two (SO_REUSEPORT: clients spread over both).
 
-Cluster on 127.0.0.1:7300-7305 (SG_TEST_BASE_PORT overrides).
+Cluster on 127.0.0.1:7300-7305 (sgtest.CLUSTER_HOST in DPDK mode; SG_TEST_BASE_PORT overrides).
 """
 import os
 import random

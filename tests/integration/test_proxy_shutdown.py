@@ -7,7 +7,7 @@ makes the proxy exit with status 0 within SHUTDOWN_S seconds; every reply a
 client got before the close is the right one, in order; no process is left
 behind, and a new proxy on the same port and runtime prefix starts at once.
 
-Cluster on 127.0.0.1:7700-7705 (SG_TEST_BASE_PORT overrides).
+Cluster on 127.0.0.1:7700-7705 (sgtest.CLUSTER_HOST in DPDK mode; SG_TEST_BASE_PORT overrides).
 """
 import os
 import signal
@@ -107,7 +107,7 @@ def sigterm_and_wait(px):
 
 def refused(port):
     try:
-        socket.create_connection(("127.0.0.1", port), timeout=2).close()
+        socket.create_connection((sgtest.PROXY_HOST, port), timeout=2).close()
         return False
     except OSError:
         return True
@@ -144,9 +144,9 @@ def test_sigterm_with_traffic():
         # a client that does not read 30 MB of replies, and half a request
         r = Resp(px.port)
         r.cmd("SET", "sd:big", b"b" * (1 << 20))
-        slow = socket.create_connection(("127.0.0.1", px.port))
+        slow = socket.create_connection((px.host, px.port))
         slow.sendall(encode("GET", "sd:big") * 30)
-        half = socket.create_connection(("127.0.0.1", px.port))
+        half = socket.create_connection((px.host, px.port))
         half.sendall(b"*3\r\n$3\r\nSET\r\n$5\r\nsd:hx\r\n$100\r\nabc")
         r.close()
         n = px.wait_info("clients", 23)  # 10 idle, 10 busy, slow, half, the asker

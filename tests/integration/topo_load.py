@@ -64,8 +64,8 @@ class ErrorReply(str):
 class Conn:
     """One blocking RESP2 connection; raises ConnLost when it goes away."""
 
-    def __init__(self, port, timeout):
-        self.s = socket.create_connection(("127.0.0.1", port), timeout=timeout)
+    def __init__(self, port, timeout, host="127.0.0.1"):
+        self.s = socket.create_connection((host, port), timeout=timeout)
         self.s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         self.buf = bytearray()
         self.pos = 0
@@ -163,7 +163,7 @@ class Client(threading.Thread):
         self.opnames = [o for o, w in OPS for _ in range(w)]
 
     def connect(self):
-        self.conn = Conn(self.load.port, self.load.timeout)
+        self.conn = Conn(self.load.port, self.load.timeout, self.load.host)
 
     def value(self):
         self.seq += 1
@@ -279,8 +279,10 @@ class Client(threading.Thread):
 
 
 class Load:
-    def __init__(self, port, clients=50, prefix="topo", seed=1, timeout=30.0, pace=0.0):
+    def __init__(self, port, clients=50, prefix="topo", seed=1, timeout=30.0, pace=0.0,
+                 host="127.0.0.1"):
         self.port = port
+        self.host = host
         self.prefix = prefix
         self.seed = seed
         self.timeout = timeout

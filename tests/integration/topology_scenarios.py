@@ -2,7 +2,8 @@
 
 Issue: "Invisible topology changes: resharding, scale-out/in and failover
 under load with zero client errors". Six scenarios share one local cluster
-(3 primaries + 3 replicas on 127.0.0.1:8000-8005, extra nodes on 8006+),
+(3 primaries + 3 replicas on 127.0.0.1:8000-8005, extra nodes on 8006+;
+198.18.0.1 when tests/dpdk/proxy_suite.sh runs it against DPDK mode),
 each with a fresh shardgate (so its counters and hold histogram belong to
 that scenario alone) and a continuous load of 50 checking clients
 (topo_load.py):
@@ -74,6 +75,18 @@ RESHARD_SLOTS = 2000
 MIGRATE_BATCH = 2
 WARMUP_S = 2.0
 SETTLE_S = 2.5
+# the cluster's address (sgtest.CLUSTER_HOST: loopback, or the kernel's end
+# of the DPDK test network)
+HOST = sgtest.CLUSTER_HOST
+
+
+def addr(port):
+    return "%s:%d" % (HOST, port)
+
+
+def node_key(port):
+    """A node's key in /shardgate/nodes."""
+    return "%s_%d" % (sgtest.host_id(HOST), port)
 
 
 class Failures(Exception):
@@ -83,7 +96,7 @@ class Failures(Exception):
 # ---------------------------------------------------------------- cluster
 
 def rcli(port, *args, timeout=60, check_rc=True):
-    r = subprocess.run(["redis-cli", "-p", str(port), *map(str, args)],
+    r = subprocess.run(["redis-cli", "-h", HOST, "-p", str(port), *map(str, args)],
                        capture_output=True, text=True, timeout=timeout)
     if check_rc and r.returncode != 0:
         sgtest.fail("redis-cli -p %d %s: rc %d %s %s" % (
@@ -154,6 +167,7 @@ class Topo:
     def __init__(self, cluster):
         self.cluster = cluster
         self.members = set(cluster.ports)
+        self.fixes = 0      # redis-cli --cluster fix runs (wait_healthy)
 
     def health_problems(self):
         problems = []
@@ -193,15 +207,64 @@ class Topo:
             problems.append("nodes disagree about the slots: %s" % sigs)
         return problems
 
-    def wait_healthy(self, timeout=90):
+    def wait_healthy(self, timeout=90, fix_after=20):
+        """Waits until health_problems() is empty.
+
+        Now and then redis-server 7.0 leaves a freshly promoted primary
+        without one of its slots in its own view, while every other node
+        gives it that slot (cluster_slots_ok 16383 on that node alone),
+        after its old primary was killed and restarted. Nothing in the
+        cluster repairs that, so once only slot-coverage problems have
+        lasted fix_after seconds, this does what an operator would: on
+        that node, CLUSTER ADDSLOTS for the slots every other node already
+        gives it (repair_own_view). redis-cli --cluster fix cannot do it:
+        it tries the slot on a random node, which refuses a slot it sees
+        as busy. Repairs are logged and counted (self.fixes, printed in
+        the summary); the scenario's assertions about what the clients saw
+        are unchanged."""
         deadline = time.time() + timeout
+        slots_only_since = None
         problems = []
         while time.time() < deadline:
             problems = self.health_problems()
             if not problems:
                 return
+            slots_only = all("slots_ok" in p or "disagree about the slots" in p
+                             for p in problems)
+            if not slots_only:
+                slots_only_since = None
+            elif slots_only_since is None:
+                slots_only_since = time.time()
+            elif time.time() - slots_only_since > fix_after:
+                log("  the cluster did not converge by itself (%s)" % problems[:3])
+                self.fixes += 1
+                self.repair_own_view()
+                slots_only_since = None
             time.sleep(0.25)
         sgtest.fail("cluster not healthy after %d s: %s" % (timeout, problems[:8]))
+
+    def repair_own_view(self):
+        """For each member whose own view lacks slots that every other member
+        attributes to it, CLUSTER ADDSLOTS them there (they are unassigned
+        in its view, so it accepts), then CLUSTER BUMPEPOCH so its claim
+        wins; if no such node exists, falls back to redis-cli --cluster fix."""
+        owners = {p: slot_owners(p) for p in sorted(self.members)}
+        repaired = False
+        for p in sorted(self.members):
+            others = [o for q, o in owners.items() if q != p]
+            if not others:
+                continue
+            missing = [s for s in range(16384)
+                       if s not in owners[p] and all(o.get(s) == p for o in others)]
+            if missing:
+                log("  node %d lacks its own slots %s..., CLUSTER ADDSLOTS there"
+                    % (p, missing[:8]))
+                rcli(p, "cluster", "addslots", *missing)
+                rcli(p, "cluster", "bumpepoch")
+                repaired = True
+        if not repaired:
+            log("  no node lacks only its own slots; redis-cli --cluster fix")
+            cluster_tool("fix", addr(self.any_member()), "--cluster-yes")
 
     def any_member(self):
         return min(self.members)
@@ -223,7 +286,7 @@ class Topo:
 
     def cluster_client(self):
         from redis.cluster import RedisCluster
-        return RedisCluster(host="127.0.0.1", port=self.any_member(),
+        return RedisCluster(host=HOST, port=self.any_member(),
                             decode_responses=False, socket_timeout=10)
 
 
@@ -239,15 +302,10 @@ class TopoProxy(sgtest.Proxy):
     """shardgate for the scenarios: sgtest.Proxy with our cluster settings."""
 
     def __init__(self, seeds):
-        super().__init__(seeds)
-        with open(self.conf, "w") as f:
-            f.write("listen:\n  - address: 127.0.0.1\n    port: %d\n" % self.port)
-            f.write("io:\n  mode: kernel\n  workers: %d\n  file_prefix: %s\n"
-                    "  memory: 256mb\n  mbufs: 8192\n" % (
-                        int(os.environ.get("SG_TOPO_WORKERS", "1")), self.prefix))
-            f.write("backend:\n  seeds: [%s]\n" % ", ".join('"%s"' % s for s in seeds))
-            f.write("cluster:\n"
-                    "  refresh_interval: 1s\n"
+        super().__init__(
+            seeds, workers=int(os.environ.get("SG_TOPO_WORKERS", sgtest.WORKERS)),
+            memory="256mb", mbufs=8192,
+            cluster="  refresh_interval: 1s\n"
                     "  # outlasts an unplanned failover with cluster-node-timeout\n"
                     "  # %d ms (see HOLD_MS in topology_scenarios.py)\n"
                     "  hold_ms: %d\n" % (NODE_TIMEOUT_MS, HOLD_MS))
@@ -277,7 +335,7 @@ class Monitor:
     the whole scenario so that it does not count as a closed client."""
 
     def __init__(self, proxy):
-        self.conn = topo_load.Conn(proxy.port, 10)
+        self.conn = topo_load.Conn(proxy.port, 10, proxy.host)
         self.calls = 0
 
     def snap(self):
@@ -341,7 +399,7 @@ class Reshard(Scenario):
         src = max(prims, key=lambda p: prims[p]["slots"])
         dst = min((p for p in prims if p != src), key=lambda p: prims[p]["slots"])
         self.notes.update(src=src, dst=dst, dst_before=prims[dst]["slots"])
-        cluster_tool("reshard", "127.0.0.1:%d" % self.topo.any_member(),
+        cluster_tool("reshard", addr(self.topo.any_member()),
                      "--cluster-from", prims[src]["id"], "--cluster-to", prims[dst]["id"],
                      "--cluster-slots", RESHARD_SLOTS, "--cluster-yes",
                      "--cluster-pipeline", MIGRATE_BATCH)
@@ -353,7 +411,7 @@ class Reshard(Scenario):
             fails.append("destination gained %d slots, not %d" % (
                 dst_now - self.notes["dst_before"], RESHARD_SLOTS))
         nodes = px.telemetry("/shardgate/nodes")
-        seen = nodes.get("127_0_0_1_%d" % self.notes["dst"], {}).get("slots")
+        seen = nodes.get(node_key(self.notes["dst"]), {}).get("slots")
         if seen != dst_now:
             fails.append("/shardgate/nodes gives %d %s slots, the cluster %d" % (
                 self.notes["dst"], seen, dst_now))
@@ -363,11 +421,11 @@ def ensure_extra_pair(topo):
     """Adds 8006 (primary) and 8007 (its replica) to the cluster."""
     topo.cluster.sh("start-node", str(EXTRA_PRIMARY))
     topo.cluster.sh("start-node", str(EXTRA_REPLICA))
-    seed = "127.0.0.1:%d" % topo.any_member()
-    cluster_tool("add-node", "127.0.0.1:%d" % EXTRA_PRIMARY, seed)
+    seed = addr(topo.any_member())
+    cluster_tool("add-node", addr(EXTRA_PRIMARY), seed)
     topo.members.add(EXTRA_PRIMARY)
     topo.wait_healthy()
-    cluster_tool("add-node", "127.0.0.1:%d" % EXTRA_REPLICA, seed, "--cluster-slave",
+    cluster_tool("add-node", addr(EXTRA_REPLICA), seed, "--cluster-slave",
                  "--cluster-master-id", node_id(EXTRA_PRIMARY))
     topo.members.add(EXTRA_REPLICA)
     topo.wait_healthy()
@@ -410,7 +468,7 @@ class ScaleOut(Scenario):
         if served <= 0:
             fails.append("the new primary %d got no client commands after the rebalance"
                          % EXTRA_PRIMARY)
-        n = px.telemetry("/shardgate/nodes").get("127_0_0_1_%d" % EXTRA_PRIMARY)
+        n = px.telemetry("/shardgate/nodes").get(node_key(EXTRA_PRIMARY))
         if n is None or n["role"] != "primary" or n["slots"] != prims[EXTRA_PRIMARY]["slots"] \
                 or n["connections"] == 0:
             fails.append("/shardgate/nodes does not show %d serving: %s" % (EXTRA_PRIMARY, n))
@@ -426,7 +484,7 @@ class ScaleIn(Scenario):
             ensure_extra_pair(self.topo)
 
     def change(self, px, mon):
-        seed = "127.0.0.1:%d" % min(self.topo.members - {EXTRA_PRIMARY, EXTRA_REPLICA})
+        seed = addr(min(self.topo.members - {EXTRA_PRIMARY, EXTRA_REPLICA}))
         cluster_tool("rebalance", seed, "--cluster-weight", "%s=0" % node_id(EXTRA_PRIMARY),
                      "--cluster-pipeline", MIGRATE_BATCH)
         self.topo.wait_healthy()
@@ -455,9 +513,9 @@ class ScaleIn(Scenario):
         time.sleep(0.1)
         nodes = px.telemetry("/shardgate/nodes")
         for p in (EXTRA_PRIMARY, EXTRA_REPLICA):
-            if "127_0_0_1_%d" % p in nodes:
+            if node_key(p) in nodes:
                 fails.append("/shardgate/nodes still lists %d after del-node: %s" % (
-                    p, nodes["127_0_0_1_%d" % p]))
+                    p, nodes[node_key(p)]))
 
 
 def pick_primary(topo):
@@ -577,7 +635,7 @@ class ConnKills(Scenario):
         self.topo.cluster.sh("restart-node", str(self.port))
         deadline = time.time() + 30
         while time.time() < deadline:
-            r = subprocess.run(["redis-cli", "-p", str(self.port), "ping"],
+            r = subprocess.run(["redis-cli", "-h", HOST, "-p", str(self.port), "ping"],
                                capture_output=True, text=True)
             if r.stdout.strip() == "PONG":
                 break
@@ -674,7 +732,7 @@ def run_scenario(topo, cls, results):
     topo.wait_healthy()
     sc.setup()
     topo.wait_healthy()
-    px = TopoProxy(["127.0.0.1:%d" % p for p in sorted(topo.members)[:3]])
+    px = TopoProxy([addr(p) for p in sorted(topo.members)[:3]])
     px.start()
     load = None
     mon = None
@@ -688,7 +746,7 @@ def run_scenario(topo, cls, results):
             time.sleep(0.05)
             base = mon.snap()
         base_calls = mon.calls
-        load = topo_load.Load(px.port, clients=CLIENTS,
+        load = topo_load.Load(px.port, clients=CLIENTS, host=px.host,
                               prefix="t%d-%d" % (sc.num, int(time.time())), seed=sc.num,
                               pace=float(os.environ.get("SG_TOPO_PACE", "0.002")))
         tag_slots = {}
@@ -803,7 +861,8 @@ def main():
                 log("the cluster cannot be made healthy; stopping: %s" % e)
                 break
     failed = [r for r in results if r[3]]
-    log("=== summary (%.0f s)" % (time.time() - t_start))
+    log("=== summary (%.0f s; redis-cli --cluster fix needed %d times)" % (
+        time.time() - t_start, topo.fixes))
     for num, name, line, fails in results:
         log("%s %s" % ("FAIL" if fails else "ok  ", line))
     if failed or len({r[0] for r in results}) < len(chosen):
