@@ -518,6 +518,18 @@ dpdk_fini(struct sg_io_worker *w)
 	w->tw = NULL;
 }
 
+static unsigned
+dpdk_unfinished(const struct sg_io_worker *w)
+{
+	return sg_tcp_stack_unfinished(dw(w)->tcp);
+}
+
+static void
+dpdk_abort_all(struct sg_io_worker *w)
+{
+	sg_tcp_stack_abort_all(dw(w)->tcp);
+}
+
 static void
 dpdk_link_stats(const struct sg_io_worker *w, struct sg_io_stats *st)
 {
@@ -548,6 +560,8 @@ const struct io_transport io_dpdk_transport = {
 	.flush = dpdk_flush,
 	.mbufs = dpdk_mbufs,
 	.link_stats = dpdk_link_stats,
+	.unfinished = dpdk_unfinished,
+	.abort_all = dpdk_abort_all,
 };
 
 /* ---- telemetry ---- */

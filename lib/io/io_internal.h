@@ -118,6 +118,11 @@ struct io_transport {
 		      unsigned *size);
 	/* optional: adds the link-level counters to sg_io_worker_stats() */
 	void (*link_stats)(const struct sg_io_worker *w, struct sg_io_stats *st);
+	/* optional: connections the transport still finishes on its own
+	 * after their streams are gone (sg_io_worker_unfinished) */
+	unsigned (*unfinished)(const struct sg_io_worker *w);
+	/* optional: aborts those (sg_io_worker_abort_all) */
+	void (*abort_all)(struct sg_io_worker *w);
 };
 
 struct sg_io_worker {

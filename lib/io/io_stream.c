@@ -484,6 +484,31 @@ sg_io_abort(struct sg_io_stream *s)
 	io_stream_bury(s);
 }
 
+unsigned
+sg_io_worker_unfinished(const struct sg_io_worker *w)
+{
+	const struct sg_io_stream *s;
+	unsigned n = 0;
+
+	if (w->t->unfinished != NULL)
+		return w->t->unfinished(w);
+	TAILQ_FOREACH(s, &w->streams, link)
+		n++;
+	return n;
+}
+
+void
+sg_io_worker_abort_all(struct sg_io_worker *w)
+{
+	struct sg_io_stream *s;
+
+	while ((s = TAILQ_FIRST(&w->streams)) != NULL)
+		sg_io_abort(s);
+	io_graveyard_flush(w);
+	if (w->t->abort_all != NULL)
+		w->t->abort_all(w);
+}
+
 void
 sg_io_stream_addrs(const struct sg_io_stream *s, struct sockaddr_in *local,
 		   struct sockaddr_in *peer)

@@ -144,6 +144,19 @@ struct sg_io_worker *sg_io_worker_create(const struct sg_io_worker_conf *conf);
 void sg_io_worker_destroy(struct sg_io_worker *w);
 
 /*
+ * Shutdown, once the owner has closed its streams: how many connections
+ * still have something to deliver (kernel mode: streams still draining
+ * their output; DPDK mode: TCP connections with data or a FIN not yet
+ * acknowledged, sg_tcp_stack_unfinished()). The owner keeps polling and
+ * flushing until this is 0 or its patience runs out, then calls
+ * sg_io_worker_abort_all(): every stream aborted with no callbacks and,
+ * in DPDK mode, every connection TCP still holds reset; the RSTs leave
+ * at the next sg_io_worker_flush().
+ */
+unsigned sg_io_worker_unfinished(const struct sg_io_worker *w);
+void sg_io_worker_abort_all(struct sg_io_worker *w);
+
+/*
  * Waits at most `max_wait_ns` for events (0: only what is ready now) and
  * runs their callbacks. Returns the number of events handled (>= 0) or
  * -errno on a failure of the transport itself.

@@ -299,6 +299,7 @@ struct sg_proxy {
 	_Atomic uint64_t next_client_id;
 	_Atomic uint32_t clients;	/* open client connections, all workers */
 	_Atomic bool stop;
+	_Atomic unsigned workers_out;	/* finished their shutdown (linger) */
 	struct rte_rcu_qsbr *rcu;
 	struct rte_ring *ctl;		/* workers -> worker 0: refresh asks */
 	struct rte_ring *mail[PX_MAX_WORKERS];	/* cross-worker questions */

@@ -14,7 +14,8 @@
  *
  * Shutdown: sg_proxy_stop() sets a flag; each worker closes its
  * listeners, stops reading requests, lets what is in flight finish for at
- * most DRAIN_NS, then closes every connection and returns.
+ * most DRAIN_NS, then closes every connection and lingers (linger()
+ * below) until what it wrote has been delivered, and returns.
  */
 #include <arpa/inet.h>
 #include <pthread.h>
@@ -33,6 +34,8 @@
 RTE_LOG_REGISTER_DEFAULT(sg_proxy_logtype, NOTICE);
 
 #define DRAIN_NS (3 * SG_NS_PER_S)
+/* After a drain that used all of DRAIN_NS, this long for the closes. */
+#define LINGER_NS (500 * SG_NS_PER_MS)
 #define MAINTENANCE_NS (100 * SG_NS_PER_MS)
 
 /* ---- the proxy ---- */
@@ -337,6 +340,61 @@ start_drain(struct sg_proxy_worker *w)
 	w->drain_deadline_ns = w->now_ns + DRAIN_NS;
 }
 
+/* One turn of the loop for linger(): the transport only. */
+static void
+linger_poll(struct sg_proxy_worker *w)
+{
+	sg_io_worker_poll(w->io, 0);
+	w->now_ns = sg_io_worker_now(w->io);
+	gather_tick(w);	/* other workers may still ask for CLIENT LIST */
+	sg_io_worker_flush(w->io);
+}
+
+/*
+ * The end of a worker, after its sessions are gone:
+ *
+ *   close backends and the refresher's connection
+ *   linger: poll and flush until the transport has delivered everything
+ *           (sg_io_worker_unfinished() == 0: output written, FINs
+ *           acknowledged in DPDK mode) or the drain's deadline, at least
+ *           LINGER_NS from now, passes; then reset what is left
+ *   out:    count this worker out, poll until every worker is out (or
+ *           the latest they can take has passed), then poll and flush
+ *           once more
+ *
+ * The last step is for DPDK mode on a port with fewer queues than
+ * workers: a worker without a TX queue hands its frames to the worker
+ * that has one (lib/net), which must still poll after the last of them
+ * was written, or the FINs and RSTs of the shutdown never leave and the
+ * peers keep connections nobody answers. The timers of the proxy no
+ * longer run here: what they would touch is closed.
+ */
+static void
+linger(struct sg_proxy_worker *w)
+{
+	struct sg_proxy *p = w->p;
+	uint64_t deadline = SG_MAX(w->drain_deadline_ns, w->now_ns + LINGER_NS);
+
+	/* asleep or not, this worker holds no RCU-protected pointer now */
+	rte_rcu_qsbr_thread_offline(p->rcu, w->index);
+	backend_close_all(w);
+	if (w->index == 0)
+		refresher_fini(w);
+	sg_io_worker_flush(w->io);
+	while (sg_io_worker_unfinished(w->io) > 0 && w->now_ns < deadline)
+		linger_poll(w);
+	sg_io_worker_abort_all(w->io);
+	sg_io_worker_flush(w->io);
+	/* every worker comes out by its drain deadline plus LINGER_NS (they
+	 * all started draining within an iteration of each other); bounded,
+	 * since a worker that failed to start never comes out */
+	deadline = SG_MAX(w->drain_deadline_ns, w->now_ns) + 2 * LINGER_NS;
+	atomic_fetch_add(&p->workers_out, 1);
+	while (atomic_load(&p->workers_out) < p->nworkers && w->now_ns < deadline)
+		linger_poll(w);
+	linger_poll(w);
+}
+
 int
 sg_proxy_worker_run(struct sg_proxy_worker *w)
 {
@@ -406,6 +464,7 @@ sg_proxy_worker_run(struct sg_proxy_worker *w)
 	}
 	/* final flush of what the drain wrote */
 	sg_io_worker_flush(w->io);
+	linger(w);
 	return 0;
 }
 

@@ -389,6 +389,19 @@ void sg_tcp_close(struct sg_tcp_conn *c);
  * a synchronized peer (RFC 9293 ABORT). No callbacks after this call. */
 void sg_tcp_abort(struct sg_tcp_conn *c);
 
+/*
+ * Shutdown. sg_tcp_stack_unfinished(): connections that still owe their
+ * peer something, data not yet acknowledged or a FIN not yet sent or
+ * acknowledged (SYN_SENT, SYN_RCVD, ESTABLISHED, CLOSE_WAIT, FIN_WAIT_1,
+ * CLOSING, LAST_ACK; FIN_WAIT_2 and TIME_WAIT owe nothing), whether the
+ * application closed them or not. sg_tcp_stack_abort_all():
+ * sg_tcp_abort() on every connection, closed by the application or not,
+ * with no callbacks; the RSTs leave at the next sg_tcp_stack_flush().
+ * TIME_WAIT records stay.
+ */
+unsigned sg_tcp_stack_unfinished(const struct sg_tcp_stack *s);
+void sg_tcp_stack_abort_all(struct sg_tcp_stack *s);
+
 /* Turns keepalive on (with conf's interval and probe count, and idle
  * time `idle_ns`, 0 = conf's or 2 hours if conf has none) or off. */
 void sg_tcp_set_keepalive(struct sg_tcp_conn *c, bool on, uint64_t idle_ns);

@@ -331,6 +331,28 @@ sg_tcp_close(struct sg_tcp_conn *c)
 	tcp_leave(s);
 }
 
+/* RFC 9293 3.10.5 ABORT, inside tcp_enter/tcp_leave. */
+static void
+conn_abort(struct sg_tcp_conn *c)
+{
+	c->flags |= F_APP_CLOSED;
+	switch (c->state) {
+	case SG_TCP_SYN_RCVD:
+	case SG_TCP_ESTABLISHED:
+	case SG_TCP_FIN_WAIT_1:
+	case SG_TCP_FIN_WAIT_2:
+	case SG_TCP_CLOSE_WAIT:
+		/* The highest sequence sent is what the peer most likely
+		 * expects next, so the RST is taken at once under RFC 5961's
+		 * exact-match rule. */
+		tcp_send_rst(c->stack, &c->h.key, c->snd_max, c->rcv_nxt, true);
+		break;
+	default:
+		break;
+	}
+	tcp_conn_destroy(c);
+}
+
 void
 sg_tcp_abort(struct sg_tcp_conn *c)
 {
@@ -339,22 +361,39 @@ sg_tcp_abort(struct sg_tcp_conn *c)
 	if (c->flags & F_DEAD)
 		return;
 	tcp_enter(s);
-	c->flags |= F_APP_CLOSED;
-	switch (c->state) {
-	case SG_TCP_SYN_RCVD:
-	case SG_TCP_ESTABLISHED:
-	case SG_TCP_FIN_WAIT_1:
-	case SG_TCP_FIN_WAIT_2:
-	case SG_TCP_CLOSE_WAIT:
-		/* RFC 9293 3.10.5 ABORT. The highest sequence sent is what
-		 * the peer most likely expects next, so the RST is taken at
-		 * once under RFC 5961's exact-match rule. */
-		tcp_send_rst(s, &c->h.key, c->snd_max, c->rcv_nxt, true);
-		break;
-	default:
-		break;
+	conn_abort(c);
+	tcp_leave(s);
+}
+
+unsigned
+sg_tcp_stack_unfinished(const struct sg_tcp_stack *s)
+{
+	static const enum sg_tcp_state owing[] = {
+		SG_TCP_SYN_SENT, SG_TCP_SYN_RCVD, SG_TCP_ESTABLISHED,
+		SG_TCP_CLOSE_WAIT, SG_TCP_FIN_WAIT_1, SG_TCP_CLOSING,
+		SG_TCP_LAST_ACK,
+	};
+	uint64_t n = 0;
+
+	for (size_t i = 0; i < sizeof(owing) / sizeof(owing[0]); i++)
+		n += s->st.conns_by_state[owing[i]];
+	return (unsigned)n;
+}
+
+void
+sg_tcp_stack_abort_all(struct sg_tcp_stack *s)
+{
+	tcp_enter(s);
+	for (uint32_t i = 0; i <= s->table_mask; i++) {
+		struct tcp_hnode *h, *next;
+
+		/* conn_abort unlinks h from this bucket, never its successor */
+		for (h = s->table[i]; h != NULL; h = next) {
+			next = h->hnext;
+			if (h->kind == TCP_HN_CONN)
+				conn_abort((struct sg_tcp_conn *)h);
+		}
 	}
-	tcp_conn_destroy(c);
 	tcp_leave(s);
 }
 

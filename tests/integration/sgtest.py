@@ -295,6 +295,22 @@ class Proxy:
         finally:
             subprocess.run(["rm", "-rf", self.dir])
 
+    def telemetry(self, cmd):
+        """One DPDK telemetry command on the proxy's socket, decoded
+        (what dpdk-telemetry.py prints under the command's name)."""
+        import json
+        root = "/var/run/dpdk" if os.geteuid() == 0 else os.path.join(
+            os.environ.get("XDG_RUNTIME_DIR", "/tmp"), "dpdk")
+        s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        try:
+            s.settimeout(5)
+            s.connect(os.path.join(root, self.prefix, "dpdk_telemetry.v2"))
+            s.recv(16384)
+            s.send(cmd.encode())
+            return json.loads(s.recv(1 << 20).decode())[cmd]
+        finally:
+            s.close()
+
     def client(self, **kw):
         import redis
         return redis.Redis(host=self.host, port=self.port, socket_timeout=10, **kw)

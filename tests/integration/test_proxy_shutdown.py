@@ -25,6 +25,7 @@ from redis.crc import key_slot  # noqa: E402
 BASE = int(os.environ.get("SG_TEST_BASE_PORT", "7700"))
 # the proxy drains for at most 3 s, then closes everything
 SHUTDOWN_S = 6.0
+STALLED_CLIENTS = 6
 
 
 class Ctx:
@@ -176,24 +177,29 @@ def test_sigterm_with_a_stalled_backend():
         mine = [(a, b) for a, b, p in ranges if p == port]
         key = next(k for k in ("sd:stall:%d" % i for i in range(100000))
                    if any(a <= key_slot(k.encode()) <= b for a, b in mine))
-        r = Resp(px.port)
-        check(r.cmd("SET", key, "v") == "OK", "SET before the pause")
+        # several stalled clients: with more than one worker, some land on
+        # a worker whose frames leave through another worker's queue
+        # (DPDK mode, one queue), which must outlive their close
+        stalled = [Resp(px.port) for _ in range(STALLED_CLIENTS)]
+        check(stalled[0].cmd("SET", key, "v") == "OK", "SET before the pause")
         node = Ctx.cl.node(port)
         node.execute_command("CLIENT", "PAUSE", "6000", "ALL")
         try:
-            r.send(b"".join(encode("GET", key) for _ in range(100)))
+            for r in stalled:
+                r.send(b"".join(encode("GET", key) for _ in range(100)))
             other = Resp(px.port)
             check(other.cmd("PING") == "PONG", "the proxy while a backend stalls")
-            sgtest.wait_for(lambda: int(px.info()["in_flight"]) >= 100, 5,
+            sgtest.wait_for(lambda: int(px.info()["in_flight"]) >= 100 * len(stalled), 5,
                             "the requests to be in flight")
             sigterm_and_wait(px)
-            data, closed = r.read_until_closed(3)
-            check(closed, "the client of the stalled backend was not closed")
-            check(all(line in (b"", b"$1", b"v") or line.startswith(b"-")
-                      for line in data.split(b"\r\n")),
-                  "replies before the close: %r" % data[:200])
+            for i, r in enumerate(stalled):
+                data, closed = r.read_until_closed(3)
+                check(closed, "stalled client %d of %d was not closed" % (i + 1, len(stalled)))
+                check(all(line in (b"", b"$1", b"v") or line.startswith(b"-")
+                          for line in data.split(b"\r\n")),
+                      "replies before the close: %r" % data[:200])
+                r.close()
             other.close()
-            r.close()
         finally:
             node.execute_command("CLIENT", "UNPAUSE")
             sgtest.disconnect(node)

@@ -15,9 +15,7 @@ one queue, so packets are steered between the workers.
 
 Cluster on 127.0.0.1:7800-7802 (sgtest.CLUSTER_HOST in DPDK mode; 3 primaries; SG_TEST_BASE_PORT overrides).
 """
-import json
 import os
-import socket
 import sys
 import time
 
@@ -30,22 +28,8 @@ CLIENTS = 20
 PIPELINE = 100
 
 
-def telemetry(proxy, cmd):
-    root = "/var/run/dpdk" if os.geteuid() == 0 else os.path.join(
-        os.environ.get("XDG_RUNTIME_DIR", "/tmp"), "dpdk")
-    s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-    try:
-        s.settimeout(5)
-        s.connect(os.path.join(root, proxy.prefix, "dpdk_telemetry.v2"))
-        s.recv(16384)
-        s.send(cmd.encode())
-        return json.loads(s.recv(1 << 20).decode())[cmd]
-    finally:
-        s.close()
-
-
 def workers(proxy):
-    w = telemetry(proxy, "/shardgate/workers")
+    w = proxy.telemetry("/shardgate/workers")
     check(sorted(w) == ["0", "1"], "/shardgate/workers lists workers 0 and 1: %r" % (w,))
     return w
 
@@ -129,7 +113,7 @@ def test_workers():
             check(moved_out >= moved_in > 0,
                   "one queue for two workers: packets steered between them (out %d, in %d)" %
                   (moved_out, moved_in))
-        stats = telemetry(px, "/shardgate/stats")
+        stats = px.telemetry("/shardgate/stats")
         check(stats["cycles_busy"] >= total(after, "busy_cycles") > 0,
               "/shardgate/stats sums the workers' busy cycles: %r" % stats.get("cycles_busy"))
 

@@ -42,10 +42,8 @@ Every failed assertion is listed, and the run goes on with the next scenario
 while the cluster can still be made healthy.
 """
 import gc
-import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -292,12 +290,6 @@ class Topo:
 
 # ------------------------------------------------------------ shardgate
 
-def telemetry_dir():
-    if os.geteuid() == 0:
-        return "/var/run/dpdk"
-    return os.path.join(os.environ.get("XDG_RUNTIME_DIR", "/tmp"), "dpdk")
-
-
 class TopoProxy(sgtest.Proxy):
     """shardgate for the scenarios: sgtest.Proxy with our cluster settings."""
 
@@ -316,18 +308,6 @@ class TopoProxy(sgtest.Proxy):
         # returns the socket to its pool: collect it now, or its connection
         # closes in the middle of the load and counts as a closed client
         gc.collect()
-
-    def telemetry(self, cmd):
-        path = os.path.join(telemetry_dir(), self.prefix, "dpdk_telemetry.v2")
-        s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-        try:
-            s.settimeout(5)
-            s.connect(path)
-            s.recv(16384)
-            s.send(cmd.encode())
-            return json.loads(s.recv(65536).decode())[cmd]
-        finally:
-            s.close()
 
 
 class Monitor:

@@ -1119,6 +1119,51 @@ test_abort_sends_rst(void)
 	pair_fini(&p);
 }
 
+/* Shutdown: connections owe their peer something until their FIN is
+ * acknowledged, whether the application closed them or not; aborting
+ * every one of them resets the peers, closed or not. */
+static void
+test_unfinished_and_abort_all(void)
+{
+	struct pair p;
+	struct sim *s = &p.s;
+	unsigned mark;
+
+	pair_init(&p, 21);
+	pair_start(&p, 5000, 0);
+	CU_ASSERT_TRUE(sim_run(s, S_, pair_connected));
+	sim_run_for(s, 100 * MS_);
+	CU_ASSERT_EQUAL(sg_tcp_stack_unfinished(s->st[0]), 1);
+	CU_ASSERT_EQUAL(sg_tcp_stack_unfinished(s->st[1]), 1);
+	/* closed by its application, it still owes the FIN */
+	sg_tcp_close(p.e[0].c);
+	p.e[0].c = NULL;
+	p.e[0].closed = true;
+	CU_ASSERT_EQUAL(sg_tcp_stack_unfinished(s->st[0]), 1);
+	mark = s->nlog;
+	sg_tcp_stack_abort_all(s->st[0]);
+	CU_ASSERT_EQUAL(sg_tcp_stack_unfinished(s->st[0]), 0);
+	CU_ASSERT_EQUAL(ST(s, 0)->conns_by_state[SG_TCP_ESTABLISHED], 0);
+	CU_ASSERT_PTR_NOT_NULL(log_find(s, mark, 0, RST, 0));
+	CU_ASSERT_TRUE(sim_run(s, S_, pair_closed));
+	CU_ASSERT_EQUAL(p.e[1].closed_status, -ECONNRESET);
+	CU_ASSERT_EQUAL(sg_tcp_stack_unfinished(s->st[1]), 0);
+	/* an orderly close owes nothing once the FIN is acknowledged */
+	pair_fini(&p);
+	pair_init(&p, 22);
+	pair_start(&p, 5000, 0);
+	CU_ASSERT_TRUE(sim_run(s, S_, pair_connected));
+	sim_run_for(s, 100 * MS_);
+	sg_tcp_close(p.e[0].c);
+	p.e[0].c = NULL;
+	p.e[0].closed = true;
+	sim_run_for(s, 100 * MS_);
+	CU_ASSERT_EQUAL(sg_tcp_conn_state(p.e[1].c), SG_TCP_CLOSE_WAIT);
+	CU_ASSERT_EQUAL(sg_tcp_stack_unfinished(s->st[0]), 0);	/* FIN_WAIT_2 */
+	CU_ASSERT_EQUAL(sg_tcp_stack_unfinished(s->st[1]), 1);	/* CLOSE_WAIT */
+	pair_fini(&p);
+}
+
 static void
 test_rst_to_stray_ack(void)
 {
@@ -1276,6 +1321,7 @@ const struct sg_unit_test reset_tests[] = {
 	{ "challenge ACK rate limit", test_challenge_ack_rate_limit },
 	{ "ACK of unsent data answered and dropped", test_ack_of_unsent_data },
 	{ "abort sends RST", test_abort_sends_rst },
+	{ "unfinished connections, abort all at shutdown", test_unfinished_and_abort_all },
 	{ "RST for a stray ACK, none for a RST", test_rst_to_stray_ack },
 	{ NULL, NULL },
 };
