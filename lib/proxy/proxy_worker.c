@@ -418,16 +418,17 @@ sg_proxy_worker_run(struct sg_proxy_worker *w)
 		 * something is ready. A zero-timeout poll first would mostly find
 		 * nothing and cost a system call per iteration.
 		 */
+		/*
+		 * The worker stays online for RCU while it sleeps: the callbacks
+		 * of the poll run when the sleep ends, on the slot table loaded
+		 * above, so going offline here would let worker 0 free that
+		 * table under them. Nothing waits for a grace period (worker 0
+		 * polls for it in deferred_reclaim()), so a sleeper only delays
+		 * a free by its sleep.
+		 */
 		if (idle_cap > 0)
 			wait = sg_timer_wheel_idle_ns(&w->wheel, w->now_ns, idle_cap);
-		if (wait > 0) {
-			/* asleep, this worker holds nothing: do not delay grace periods */
-			rte_rcu_qsbr_thread_offline(p->rcu, w->index);
-			n = sg_io_worker_poll(w->io, wait);
-			rte_rcu_qsbr_thread_online(p->rcu, w->index);
-		} else {
-			n = sg_io_worker_poll(w->io, 0);
-		}
+		n = sg_io_worker_poll(w->io, wait);
 		w->now_ns = sg_io_worker_now(w->io);
 		worked = n > 0;
 		if (sg_timer_wheel_advance(&w->wheel, w->now_ns) > 0)
