@@ -2,8 +2,11 @@
 # Runs every shardgate test suite from a clean checkout:
 #   1. installs the dependencies (scripts/install-deps.sh)
 #   2. build/        gcc, warnings as errors: unit, integration and dpdk suites
-#   3. build-asan/   gcc with ASan+UBSan: unit suite (and the proxy's leak check)
+#   3. build-asan/   gcc with ASan+UBSan: unit suite, and suite asan (the
+#                    kernel-mode proxy tests against the sanitized shardgate,
+#                    LeakSanitizer at its exit)
 #   4. build-fuzz/   clang with libFuzzer+ASan+UBSan: fuzz suite, bounded time
+# Each step prints how long it took.
 #
 # Options:
 #   --no-deps       skip step 1
@@ -26,7 +29,12 @@ while [ $# -gt 0 ]; do
 	esac
 done
 
-step() { printf '\n=== %s ===\n' "$*"; }
+t_start=$SECONDS t_step=$SECONDS
+step() {
+	printf '\n=== %s (%d s after the start; the last step took %d s) ===\n' "$*" \
+		$((SECONDS - t_start)) $((SECONDS - t_step))
+	t_step=$SECONDS
+}
 
 if [ $deps = 1 ]; then
 	step "dependencies"
@@ -44,7 +52,8 @@ setup() {
 }
 
 # Suites registered in the tree, as meson lists them.
-has_suite() { meson test -C "$1" --list 2>/dev/null | grep -q "^shardgate:$2 /"; }
+# (a test in several suites is listed as shardgate:a+b / name)
+has_suite() { meson test -C "$1" --list 2>/dev/null | grep -qE "^shardgate:([^ ]*\+)?$2(\+[^ ]*)? /"; }
 
 run_suites() {
 	local dir=$1; shift
@@ -53,7 +62,28 @@ run_suites() {
 		if has_suite "$dir" "$s"; then args+=(--suite "$s"); fi
 	done
 	[ ${#args[@]} -gt 0 ] || { echo "(no tests in: $*)"; return 0; }
-	meson test -C "$dir" --print-errorlogs "${args[@]}"
+	meson test -C "$dir" --no-rebuild --print-errorlogs "${args[@]}"
+}
+
+# build_for DIR SUITE...: builds only what the suites' tests depend on
+# (their programs and the built targets they take as arguments) and
+# shardgate itself, not every benchmark and test program of the tree.
+build_for() {
+	local dir=$1; shift
+	local targets
+	targets=$(meson introspect "$dir" --tests --targets | python3 -c '
+import json, os, sys
+d = json.load(sys.stdin)
+root, suites = os.path.realpath(sys.argv[1]), set(sys.argv[2:])
+files = {t["id"]: t["filename"] for t in d["targets"]}
+want = {"app/shardgate/shardgate"}
+for t in d["tests"]:
+    if suites & {s.split(":")[-1] for s in t["suite"]}:
+        for i in t.get("depends", []):
+            want.update(os.path.relpath(f, root) for f in files.get(i, []))
+print(" ".join(sorted(want)))
+' "$dir" "$@")
+	ninja -C "$dir" $targets
 }
 
 step "build (gcc, -Werror)"
@@ -72,12 +102,12 @@ step "build-asan (ASan + UBSan)"
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 setup build-asan -Dwerror=true -Db_sanitize=address,undefined -Db_lundef=false
-ninja -C build-asan
+build_for build-asan unit asan
 run_suites build-asan unit asan
 
 step "build-fuzz (clang, libFuzzer, ASan + UBSan)"
 CC=clang setup build-fuzz -Dfuzzers=true -Db_sanitize=address,undefined -Db_lundef=false
-ninja -C build-fuzz
+build_for build-fuzz fuzz
 SG_FUZZ_SECONDS=$fuzz_seconds run_suites build-fuzz fuzz
 
 step "all suites passed"

@@ -20,7 +20,10 @@
  *
  * The req pointer travels out and back but only A dereferences it. A client
  * that closes meanwhile orphans the req (sess = NULL); the last answer frees
- * it. Rings live in struct sg_proxy, so they outlast any one worker; at
+ * it. A worker has at most GATHER_MAX_PENDING questions out (more get an
+ * error), so a ring never holds more than the questions of every other
+ * worker plus the answers to this one's: it is sized for that, and a post
+ * cannot find it full, which would leave a question unanswered for good. Rings live in struct sg_proxy, so they outlast any one worker; at
  * worker destruction its pending reqs are freed and answers still queued for
  * it are dropped with the rings.
  */
@@ -47,9 +50,14 @@ gather_init(struct sg_proxy *p)
 {
 	char name[RTE_RING_NAMESIZE];
 
+	/* asks from every other worker and answers from every other worker,
+	 * GATHER_MAX_PENDING of each at most */
+	unsigned size = 2u * GATHER_MAX_PENDING * p->nworkers;
+
 	for (unsigned i = 0; i < p->nworkers; i++) {
 		snprintf(name, sizeof(name), "sg_mail_%d_%u", (int)getpid(), i);
-		p->mail[i] = rte_ring_create(name, GATHER_RING, SOCKET_ID_ANY, RING_F_SC_DEQ);
+		p->mail[i] = rte_ring_create(name, size, SOCKET_ID_ANY,
+					     RING_F_SC_DEQ | RING_F_EXACT_SZ);
 		if (p->mail[i] == NULL)
 			return -1;
 	}
@@ -93,6 +101,7 @@ gather_finish(struct sg_proxy_worker *w, struct req *r)
 	struct sg_membuf text = r->reply;
 
 	TAILQ_REMOVE(&w->gathers, r, link);
+	w->ngathers--;
 	if (sess == NULL) {
 		r->reply.limit = 0;
 		req_free(w, r);
@@ -115,15 +124,23 @@ gather_client_list(struct session *sess)
 
 	if (p->nworkers < 2)
 		return false;
+	if (w->ngathers >= GATHER_MAX_PENDING) {
+		local_error(sess, "ERR CLIENT LIST: %u listings are being gathered on this "
+			    "worker already, try again", GATHER_MAX_PENDING);
+		return true;
+	}
 	r = req_new(w, REQ_LOCAL);
-	if (r == NULL)
-		return false;
+	if (r == NULL) {
+		local_error(sess, "ERR CLIENT LIST: out of memory");
+		return true;
+	}
 	r->sess = sess;
 	r->state = RQ_GATHER;
 	r->parts_left = 0;
 	TAILQ_INSERT_TAIL(&sess->fifo, r, sess_link);
 	sess->nfifo++;
 	TAILQ_INSERT_TAIL(&w->gathers, r, link);
+	w->ngathers++;
 	r->reply.limit = GATHER_MAX_TEXT;	/* reset by gather_finish */
 	proxy_client_list_text(w, &r->reply);
 	for (unsigned i = 0; i < p->nworkers; i++) {
@@ -189,6 +206,7 @@ gather_fini(struct sg_proxy_worker *w)
 	while ((r = TAILQ_FIRST(&w->gathers)) != NULL) {
 		/* the sessions are gone by now: every pending one is an orphan */
 		TAILQ_REMOVE(&w->gathers, r, link);
+		w->ngathers--;
 		r->reply.limit = 0;
 		req_free(w, r);
 	}

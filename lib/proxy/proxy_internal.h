@@ -376,6 +376,7 @@ struct sg_proxy_worker {
 	struct req_list parked;
 	uint32_t nparked;
 	struct req_list gathers;	/* RQ_GATHER reqs asked by this worker */
+	uint32_t ngathers;
 	uint64_t parked_bytes;
 	struct sg_timer retry_timer;	/* re-dispatch parked requests */
 	struct sg_timer maint_timer;	/* timeouts, published status */
@@ -401,7 +402,7 @@ struct sg_proxy_worker {
 /* proxy_inbuf.c: above */
 
 /* proxy_gather.c */
-#define GATHER_RING 1024		/* messages per worker mail ring */
+#define GATHER_MAX_PENDING 32	/* questions a worker may have out */
 #define GATHER_MAX_TEXT (16u << 20)	/* CLIENT LIST reply cap */
 int gather_init(struct sg_proxy *p);
 void gather_destroy(struct sg_proxy *p);

@@ -242,6 +242,15 @@ def test_client_commands():
           "CLIENT LIST of a connection idle for 1.5 s after GET: idle=%s age=%s cmd=%s" %
           (fields.get("idle"), fields.get("age"), fields.get("cmd")))
     idler.close()
+    # pipelined listings: each has every connection (gathered from every
+    # worker), or past 32 waiting on one worker, says so
+    r.send(b"".join(encode("CLIENT", "LIST") for _ in range(40)))
+    got = [r.read() for _ in range(40)]
+    lists = [g for g in got if not isinstance(g, RespError)]
+    check(len(lists) >= 32 and all(b"id=%d " % ids[0] in g for g in lists),
+          "pipelined CLIENT LIST: %d listings of 40, first %r" % (len(lists), got[:1]))
+    check(all("try again" in str(g) for g in got if isinstance(g, RespError)),
+          "pipelined CLIENT LIST errors: %r" % [g for g in got if isinstance(g, RespError)][:2])
     r.close()
 
 
