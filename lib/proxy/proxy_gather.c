@@ -23,9 +23,10 @@
  * it. A worker has at most GATHER_MAX_PENDING questions out (more get an
  * error), so a ring never holds more than the questions of every other
  * worker plus the answers to this one's: it is sized for that, and a post
- * cannot find it full, which would leave a question unanswered for good. Rings live in struct sg_proxy, so they outlast any one worker; at
- * worker destruction its pending reqs are freed and answers still queued for
- * it are dropped with the rings.
+ * cannot find it full, which would leave a question unanswered for good.
+ * Rings live in struct sg_proxy, so they outlast any one worker; at worker
+ * destruction its pending reqs are freed and answers still queued for it
+ * are dropped with the rings.
  */
 #include <stdlib.h>
 #include <string.h>

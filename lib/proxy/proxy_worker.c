@@ -417,8 +417,7 @@ sg_proxy_worker_run(struct sg_proxy_worker *w)
 		 * the poll (bounded by the next timer): it returns at once when
 		 * something is ready. A zero-timeout poll first would mostly find
 		 * nothing and cost a system call per iteration.
-		 */
-		/*
+		 *
 		 * The worker stays online for RCU while it sleeps: the callbacks
 		 * of the poll run when the sleep ends, on the slot table loaded
 		 * above, so going offline here would let worker 0 free that
