@@ -257,9 +257,15 @@ class Proxy:
         except OSError:
             return ""
 
+    def runtime_dir(self):
+        """EAL's runtime directory of this proxy (its telemetry socket)."""
+        root = "/var/run/dpdk" if os.geteuid() == 0 else os.path.join(
+            os.environ.get("XDG_RUNTIME_DIR", "/tmp"), "dpdk")
+        return os.path.join(root, self.prefix)
+
     def remove_runtime_dir(self):
-        """EAL leaves /var/run/dpdk/<file_prefix>/ behind; ours is unique."""
-        subprocess.run(["rm", "-rf", os.path.join("/var/run/dpdk", self.prefix)])
+        """EAL leaves its runtime directory behind; ours is unique."""
+        subprocess.run(["rm", "-rf", self.runtime_dir()])
 
     def check_output(self):
         """Fails if the proxy's output holds a sanitizer report (UBSan may
@@ -299,12 +305,10 @@ class Proxy:
         """One DPDK telemetry command on the proxy's socket, decoded
         (what dpdk-telemetry.py prints under the command's name)."""
         import json
-        root = "/var/run/dpdk" if os.geteuid() == 0 else os.path.join(
-            os.environ.get("XDG_RUNTIME_DIR", "/tmp"), "dpdk")
         s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         try:
             s.settimeout(5)
-            s.connect(os.path.join(root, self.prefix, "dpdk_telemetry.v2"))
+            s.connect(os.path.join(self.runtime_dir(), "dpdk_telemetry.v2"))
             s.recv(16384)
             s.send(cmd.encode())
             return json.loads(s.recv(1 << 20).decode())[cmd]
