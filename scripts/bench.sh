@@ -4,6 +4,11 @@
 #   cluster    the cluster directly (redis-benchmark --cluster)
 #   shardgate  shardgate in kernel mode, 1 worker, in front of the cluster
 #   twemproxy  Debian's nutcracker over three standalone redis-servers
+# A third test, PING (redis-benchmark's ping_mbulk), goes to the two
+# proxies only: both answer it themselves, so its CPU per request is what
+# the client-facing half alone costs (one read and one write on a client
+# socket per request, which any proxy pays), and SET/GET minus PING is
+# the backend half, where proxies differ.
 # Runs are interleaved (cluster shardgate twemproxy, cluster ...) so drift
 # hits every target alike, and the median of N runs is printed: ops/s,
 # redis-benchmark's p50/p99, the proxy's CPU seconds per million requests
@@ -94,7 +99,7 @@ while [ $# -gt 0 ]; do
 	--out) out=$2; shift 2 ;;
 	--profile) mode=profile; shift ;;
 	--core) mode=core; shift ;;
-	-h|--help) sed -n '2,51p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	-h|--help) sed -n '2,56p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
 	*) die "unknown option $1 (--help)" ;;
 	esac
 done
@@ -294,7 +299,8 @@ target_backends() {
 # P target test n rps p50 p99 proxy_s/M backend_s/M client_cpu% rss_kB wall phase
 phase=warm
 bench() {
-	local target=$1 test=$2 pl=$3 n=$4 pid be p0 p1 b0 b1 csv TIMEFORMAT line
+	local target=$1 test=$2 pl=$3 n=$4 pid be p0 p1 b0 b1 csv TIMEFORMAT line rbt=$2
+	[ "$test" = PING ] && rbt=ping_mbulk
 	pid=$(target_pid "$target")
 	be=$(target_backends "$target")
 	p0=0; p1=0
@@ -303,12 +309,12 @@ bench() {
 	b0=$(ticks $be)
 	TIMEFORMAT='%R %U %S'
 	# shellcheck disable=SC2046
-	{ time redis-benchmark -h 127.0.0.1 $(target_args "$target") -t "$test" -n "$n" \
+	{ time redis-benchmark -h 127.0.0.1 $(target_args "$target") -t "$rbt" -n "$n" \
 		-c "$clients" -d "$size" -r "$keys" -P "$pl" --csv > "$tmp/csv" 2>/dev/null; } 2> "$tmp/time"
 	[ -n "$pid" ] && p1=$(ticks "$pid")
 	# shellcheck disable=SC2086
 	b1=$(ticks $be)
-	csv=$(grep -i "^\"$test\"" "$tmp/csv" | tr -d '"') || die "no result from redis-benchmark ($target $test P$pl)"
+	csv=$(grep -i "^\"$rbt\"" "$tmp/csv" | tr -d '"') || die "no result from redis-benchmark ($target $test P$pl)"
 	line=$(awk -v P="$pl" -v tg="$target" -v ts="$test" -v n="$n" -v csv="$csv" \
 		-v pd=$((p1 - p0)) -v bd=$((b1 - b0)) -v hz="$hz" -v rss="$([ -n "$pid" ] && rss_kb "$pid" || echo 0)" \
 		-v tm="$(cat "$tmp/time")" -v haspid="${pid:+1}" -v ph="$phase" '
@@ -437,7 +443,7 @@ for pl in dict.fromkeys(k[0] for k in groups):
           f" {'s/M req':>10} {'s/M req':>9} {'CPU %':>7} {'MB':>10}")
     m = {}
     for t in targets:
-        for test in ("SET", "GET"):
+        for test in ("SET", "GET", "PING"):
             rs = groups.get((pl, t, test))
             if not rs:
                 continue
@@ -465,6 +471,17 @@ for pl in dict.fromkeys(k[0] for k in groups):
             g = goal_cpu[pl]
             line += f" (target <= {g}x: {'met' if pcpu <= g else 'MISSED'})"
         print(line)
+    if ("shardgate", "PING") in m and ("twemproxy", "PING") in m:
+        sp, tp = m[("shardgate", "PING")][1], m[("twemproxy", "PING")][1]
+        print(f"  PING (answered by the proxy: the client-facing half alone): CPU per request"
+              f" {sp / tp:.2f}x")
+        for test in ("SET", "GET"):
+            if (("shardgate", test) not in m) or (("twemproxy", test) not in m):
+                continue
+            sc, tc = m[("shardgate", test)][1], m[("twemproxy", test)][1]
+            print(f"  {test}: shardgate's PING alone is {sp / tc:.2f}x of twemproxy's {test};"
+                  f" the backend half ({test} - PING) {sc - sp:.3f} vs {tc - tp:.3f} s/M req:"
+                  f" {(sc - sp) / (tc - tp) if tc > tp else float('nan'):.2f}x")
 PY
 }
 
@@ -481,8 +498,9 @@ for pl in $pipelines; do
 		"(columns: P target test n ops/s p50 p99 proxy-s/M backend-s/M client-CPU% RSS-kB wall-s phase)"
 	phase=run
 	for _ in $(seq 1 "$runs"); do
-		for test in SET GET; do
+		for test in SET GET PING; do
 			for t in $targets; do
+				[ "$test" = PING ] && [ "$t" = cluster ] && continue
 				bench "$t" "$test" "$pl" "$n"
 			done
 		done

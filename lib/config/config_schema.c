@@ -341,6 +341,12 @@ static const struct cf_directive backend_keys[] = {
 	    "head-of-line blocking of a busy connection."),
 	INT(T, max_in_flight, 1, 65536, "1024",
 	    "Requests sent and not yet answered per backend connection."),
+	INT(T, batch_hold, 0, 65536, "32",
+	    "While the requests a connection sent in an earlier loop "
+	    "iteration are unanswered, up to this many new ones wait for "
+	    "those replies and then leave together: fewer, fuller writes "
+	    "for one backend turnaround of delay; more than this many leave "
+	    "at once. 0: nothing waits."),
 	DUR(T, "connect_timeout", connect_timeout_ns, 10 * MS, 60 * S, "1s",
 	    "Time allowed to connect (and finish TLS and AUTH) to a node."),
 	DUR(T, "request_timeout", request_timeout_ns, 0, 600 * S, "5s",

@@ -233,6 +233,7 @@ struct sg_config_backend {
 	size_t n_seeds;			/* >= 1 */
 	uint32_t connections;		/* per node per worker */
 	uint32_t max_in_flight;		/* per connection */
+	uint32_t batch_hold;		/* requests held behind a sent batch */
 	uint64_t connect_timeout_ns;
 	uint64_t request_timeout_ns;	/* 0: none */
 	struct sg_config_auth auth;

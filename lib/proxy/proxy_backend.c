@@ -13,6 +13,13 @@
  *                         v
  *                      BACKOFF --timer (jittered, doubling)--> IDLE
  *
+ * A request for a READY connection is written at once unless the batch
+ * the connection sent in an earlier iteration is still unanswered: then
+ * it waits (backend.batch_hold, conn_batch_open()):
+ *
+ *   written this iteration --flush--> in flight --last reply--> waiting
+ *   requests are written together, and leave at the next flush
+ *
  * On connect the handshake is pipelined ahead of any waiting request:
  * [HELLO 3] [AUTH] READONLY. READONLY on every connection lets the same
  * pool serve replica reads; primaries ignore it.
@@ -33,6 +40,7 @@
 
 static void conn_connect(struct backend_conn *c);
 static void conn_write(struct backend_conn *c, struct req *r);
+static void conn_drain_waiting(struct backend_conn *c);
 
 static const struct sg_io_stream_cbs conn_cbs;
 
@@ -133,6 +141,10 @@ conn_write(struct backend_conn *c, struct req *r)
 	r->conn = c;
 	r->state = RQ_SENT;
 	r->sent_ns = w->now_ns;
+	if (c->batch_iteration != w->iteration) {
+		c->batch_iteration = w->iteration;
+		sg_tm_inc(w->tm, SG_TM_backend_batches);
+	}
 	req_hold_done(w, r);
 	TAILQ_INSERT_TAIL(&c->inflight, r, link);
 	c->ninflight++;
@@ -146,6 +158,27 @@ conn_write(struct backend_conn *c, struct req *r)
 		       out->err);
 		backend_conn_abort(c);
 	}
+}
+
+/*
+ * May a new request go out on c now (backend.batch_hold)? Yes while
+ * nothing is in flight, or while the batch written this iteration is
+ * still open (it leaves at this iteration's flush, so joining it costs
+ * nothing). Otherwise a batch sent earlier is unanswered and the request
+ * waits for its replies, unless batch_hold requests wait already: then
+ * they all go. Why: at low pipeline depth each request would otherwise
+ * leave alone, one write and one read per request on both sides of the
+ * connection; waiting lets what arrives during one backend turnaround
+ * leave in one write. Redis runs a connection's requests in order, so a
+ * held request would mostly have waited behind that batch on the node
+ * anyway; what it adds is the turnaround, and an idle connection holds
+ * nothing.
+ */
+static bool
+conn_batch_open(const struct backend_conn *c)
+{
+	return c->ninflight == 0 || c->batch_iteration == c->node->w->iteration ||
+	       c->nwaiting >= c->node->w->cfg->backend.batch_hold;
 }
 
 /*
@@ -182,11 +215,16 @@ backend_send(struct backend_node *n, struct req *r)
 	switch (c->state) {
 	case BC_READY:
 		/* behind anything already waiting: order is per connection */
-		if (c->nwaiting == 0 && c->ninflight < n->w->cfg->backend.max_in_flight) {
+		if (c->nwaiting == 0 && c->ninflight < n->w->cfg->backend.max_in_flight &&
+		    conn_batch_open(c)) {
 			conn_write(c, r);
 			return;
 		}
+		if (c->ninflight < n->w->cfg->backend.max_in_flight)
+			sg_tm_inc(n->w->tm, SG_TM_backend_held);
 		conn_queue(c, r);
+		if (c->nwaiting >= n->w->cfg->backend.batch_hold)
+			conn_drain_waiting(c);	/* enough held: all go */
 		return;
 	case BC_IDLE:
 		/* connects on demand; the request waits for the handshake */
@@ -587,7 +625,7 @@ on_data(struct sg_io_stream *s, void *arg, struct rte_mbuf *m)
 			return;
 		inbuf_consume(&c->in, info.size);
 	}
-	if (c->nwaiting > 0 && c->s == s)
+	if (c->nwaiting > 0 && c->s == s && conn_batch_open(c))
 		conn_drain_waiting(c);
 }
 

@@ -224,6 +224,7 @@ struct backend_conn {
 	uint32_t ninflight;
 	uint32_t nwaiting;
 	uint64_t queued;		/* bytes written to the sink, ever */
+	uint64_t batch_iteration;	/* loop iteration of the last write */
 	struct sg_resp_framer framer;
 	struct inbuf in;
 	struct sg_timer timer;		/* reconnect backoff */
@@ -360,6 +361,7 @@ struct sg_proxy_worker {
 	struct sg_telemetry_worker *tm;
 	struct sg_timer_wheel wheel;
 	uint64_t now_ns;
+	uint64_t iteration;		/* loop iterations so far */
 
 	/* read once per iteration; stable until the next quiescent state */
 	const struct sg_cluster_topology *topo;

@@ -410,6 +410,7 @@ sg_proxy_worker_run(struct sg_proxy_worker *w)
 		uint64_t wait = 0, tsc_end, slept_end;
 		int n;
 
+		w->iteration++;
 		rte_rcu_qsbr_quiescent(p->rcu, w->index);
 		load_shared(w);
 		/*

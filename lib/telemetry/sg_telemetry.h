@@ -65,6 +65,8 @@ extern "C" {
 	X(backend_connect_failures, "backend connection attempts that failed") \
 	X(backend_disconnects, "backend connections lost")                    \
 	X(backend_requests, "requests written to backends")                   \
+	X(backend_batches, "batches written to backends: a connection's requests of one iteration") \
+	X(backend_held, "requests that waited for the batch in flight (backend.batch_hold)") \
 	X(backend_bytes_out, "bytes written to backends")                     \
 	X(backend_bytes_in, "bytes read from backends")                       \
 	X(topology_refreshes, "topology refreshes completed")                 \

@@ -5,7 +5,9 @@ single-key, split across slots, errors at known positions) and check that
 every reply comes back, in order, with the value that position expects.
 Some clients speak RESP3, some send their pipeline in small random pieces
 (requests cut anywhere). Run against a proxy with one worker and again
-with two (SO_REUSEPORT: clients spread over both).
+with two (SO_REUSEPORT: clients spread over both), and with
+backend.batch_hold 0. Telemetry shows requests sharing backend writes and,
+with the hold on, requests waiting for the batch in flight.
 
 Cluster on 127.0.0.1:7300-7305 (sgtest.CLUSTER_HOST in DPDK mode; SG_TEST_BASE_PORT overrides).
 """
@@ -135,12 +137,25 @@ def run_clients(port, tag):
     check(not errors, "%d clients saw wrong replies; first: %s" % (len(errors), errors[:3]))
 
 
-def pipelines_on(workers, tag):
-    with sgtest.Proxy(Ctx.cl.seeds(), workers=workers) as px:
+def pipelines_on(workers, tag, batch_hold=None):
+    backend = "" if batch_hold is None else "  batch_hold: %d\n" % batch_hold
+    with sgtest.Proxy(Ctx.cl.seeds(), workers=workers, backend=backend) as px:
         run_clients(px.port, tag)
         # nothing left over in the proxy once every client is done
         check(px.wait_info("in_flight", 0) == 0, "requests still in flight")
         check(px.wait_info("clients", 1) == 1, "client connections left open")
+        info = px.info()
+        sent, batches, held = (int(info[k]) for k in
+                               ("backend_requests", "backend_batches", "backend_held"))
+        sgtest.log("   backends: %d requests in %d batches (%.1f per batch), %d held"
+                   % (sent, batches, sent / max(batches, 1), held))
+        # many clients' requests share each write to a backend
+        check(0 < batches < sent / 2, "%d requests in %d batches" % (sent, batches))
+        if batch_hold == 0:
+            check(held == 0, "%d requests held with batch_hold 0" % held)
+        else:
+            # deep pipelines keep batches in flight: later requests wait
+            check(held > 0, "no request waited for a batch in flight")
         px.stop(expect_rc=0)
 
 
@@ -152,12 +167,17 @@ def test_two_workers():
     pipelines_on(2, "w2")
 
 
+def test_no_batch_hold():
+    pipelines_on(1, "nh", batch_hold=0)
+
+
 def main():
     with sgtest.Cluster(BASE) as cl:
         Ctx.cl = cl
         sgtest.run([
             ("50 clients x 1,000-command pipelines, 1 worker", test_one_worker),
             ("50 clients x 1,000-command pipelines, 2 workers", test_two_workers),
+            ("the same, 1 worker, backend.batch_hold 0 (nothing held)", test_no_batch_hold),
         ])
 
 

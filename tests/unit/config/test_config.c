@@ -173,6 +173,7 @@ test_defaults(void)
 	CU_ASSERT_EQUAL(c->backend.seeds[0].port, 7000);
 	CU_ASSERT_EQUAL(c->backend.connections, 2);
 	CU_ASSERT_EQUAL(c->backend.max_in_flight, 1024);
+	CU_ASSERT_EQUAL(c->backend.batch_hold, 32);
 	CU_ASSERT_EQUAL(c->backend.connect_timeout_ns, 1 * SEC);
 	CU_ASSERT_EQUAL(c->backend.request_timeout_ns, 5 * SEC);
 	CU_ASSERT_STRING_EQUAL(c->backend.auth.username, "");
@@ -291,6 +292,7 @@ test_full(void)
 	CU_ASSERT_EQUAL(c->backend.seeds[1].port, 7001);
 	CU_ASSERT_EQUAL(c->backend.connections, 8);
 	CU_ASSERT_EQUAL(c->backend.max_in_flight, 256);
+	CU_ASSERT_EQUAL(c->backend.batch_hold, 0);
 	CU_ASSERT_EQUAL(c->backend.connect_timeout_ns, 250 * MS);
 	CU_ASSERT_EQUAL(c->backend.request_timeout_ns, 0);
 	CU_ASSERT_STRING_EQUAL(c->backend.auth.username, "proxy");
