@@ -12,12 +12,12 @@
 #   --no-deps       skip step 1
 #   --quick         only step 2
 #   --suite NAME    run only this suite in step 2 (repeatable)
-#   --fuzz-seconds N  time per fuzz harness (default 60; harnesses run in
+#   --fuzz-seconds N  time per fuzz harness (default 30; harnesses run in
 #                   parallel, one per core)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-deps=1 quick=0 suites=() fuzz_seconds=60
+deps=1 quick=0 suites=() fuzz_seconds=30
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--no-deps) deps=0; shift ;;
