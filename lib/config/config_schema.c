@@ -336,9 +336,10 @@ static const struct cf_directive backend_keys[] = {
 	  .max_items = 256, .example = "127.0.0.1:7000",
 	  .help = "Cluster nodes (host:port) asked for the topology; any "
 		  "reachable one will do." },
-	INT(T, connections, 1, 64, "2",
-	    "Connections to each node from each worker; more spread the "
-	    "head-of-line blocking of a busy connection."),
+	INT(T, connections, 1, 64, "1",
+	    "Connections to each node from each worker; one gathers the most "
+	    "requests per write (see batch_hold), more spread the "
+	    "head-of-line blocking of a large reply or a busy connection."),
 	INT(T, max_in_flight, 1, 65536, "1024",
 	    "Requests sent and not yet answered per backend connection."),
 	INT(T, batch_hold, 0, 65536, "32",

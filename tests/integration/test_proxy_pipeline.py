@@ -5,7 +5,8 @@ single-key, split across slots, errors at known positions) and check that
 every reply comes back, in order, with the value that position expects.
 Some clients speak RESP3, some send their pipeline in small random pieces
 (requests cut anywhere). Run against a proxy with one worker and again
-with two (SO_REUSEPORT: clients spread over both), and with
+with two (SO_REUSEPORT: clients spread over both) and three backend
+connections per node, and with
 backend.batch_hold 0. Telemetry shows requests sharing backend writes and,
 with the hold on, requests waiting for the batch in flight.
 
@@ -137,8 +138,12 @@ def run_clients(port, tag):
     check(not errors, "%d clients saw wrong replies; first: %s" % (len(errors), errors[:3]))
 
 
-def pipelines_on(workers, tag, batch_hold=None):
+def pipelines_on(workers, tag, batch_hold=None, connections=None):
     backend = "" if batch_hold is None else "  batch_hold: %d\n" % batch_hold
+    if connections is not None:
+        # clients spread over several connections per node: each client's
+        # requests must still stay on one of them, in order
+        backend += "  connections: %d\n" % connections
     with sgtest.Proxy(Ctx.cl.seeds(), workers=workers, backend=backend) as px:
         run_clients(px.port, tag)
         # nothing left over in the proxy once every client is done
@@ -164,7 +169,7 @@ def test_one_worker():
 
 
 def test_two_workers():
-    pipelines_on(2, "w2")
+    pipelines_on(2, "w2", connections=3)
 
 
 def test_no_batch_hold():
@@ -176,7 +181,8 @@ def main():
         Ctx.cl = cl
         sgtest.run([
             ("50 clients x 1,000-command pipelines, 1 worker", test_one_worker),
-            ("50 clients x 1,000-command pipelines, 2 workers", test_two_workers),
+            ("50 clients x 1,000-command pipelines, 2 workers, 3 connections per node",
+             test_two_workers),
             ("the same, 1 worker, backend.batch_hold 0 (nothing held)", test_no_batch_hold),
         ])
 

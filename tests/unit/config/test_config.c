@@ -171,7 +171,7 @@ test_defaults(void)
 	CU_ASSERT_EQUAL(c->backend.n_seeds, 1);
 	CU_ASSERT_STRING_EQUAL(c->backend.seeds[0].host, "127.0.0.1");
 	CU_ASSERT_EQUAL(c->backend.seeds[0].port, 7000);
-	CU_ASSERT_EQUAL(c->backend.connections, 2);
+	CU_ASSERT_EQUAL(c->backend.connections, 1);
 	CU_ASSERT_EQUAL(c->backend.max_in_flight, 1024);
 	CU_ASSERT_EQUAL(c->backend.batch_hold, 32);
 	CU_ASSERT_EQUAL(c->backend.connect_timeout_ns, 1 * SEC);
@@ -902,7 +902,7 @@ test_reference_file(void)
 	/* Every key of the table appears with a comment above it. */
 	CU_ASSERT_PTR_NOT_NULL(strstr(have, "  # Connections to each node from each "
 					    "worker;"));
-	CU_ASSERT_PTR_NOT_NULL(strstr(have, "Range 1..64. Default 2.\n  connections: 2\n"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(have, "Range 1..64. Default 1.\n  connections: 1\n"));
 	sg_config_free(ref);
 	sg_config_free(defaults);
 	free(want);
