@@ -213,19 +213,21 @@ backend_send(struct backend_node *n, struct req *r)
 	struct backend_conn *c = conn_for(n, r);
 
 	switch (c->state) {
-	case BC_READY:
+	case BC_READY: {
+		bool room = c->ninflight < n->w->cfg->backend.max_in_flight;
+
 		/* behind anything already waiting: order is per connection */
-		if (c->nwaiting == 0 && c->ninflight < n->w->cfg->backend.max_in_flight &&
-		    conn_batch_open(c)) {
+		if (c->nwaiting == 0 && room && conn_batch_open(c)) {
 			conn_write(c, r);
 			return;
 		}
-		if (c->ninflight < n->w->cfg->backend.max_in_flight)
+		if (room && !conn_batch_open(c))
 			sg_tm_inc(n->w->tm, SG_TM_backend_held);
 		conn_queue(c, r);
-		if (c->nwaiting >= n->w->cfg->backend.batch_hold)
-			conn_drain_waiting(c);	/* enough held: all go */
+		if (room && conn_batch_open(c))
+			conn_drain_waiting(c);	/* batch_hold reached: all go */
 		return;
+	}
 	case BC_IDLE:
 		/* connects on demand; the request waits for the handshake */
 		conn_queue(c, r);

@@ -4,11 +4,12 @@
 single-key, split across slots, errors at known positions) and check that
 every reply comes back, in order, with the value that position expects.
 Some clients speak RESP3, some send their pipeline in small random pieces
-(requests cut anywhere). Run against a proxy with one worker and again
-with two (SO_REUSEPORT: clients spread over both) and three backend
-connections per node, and with
-backend.batch_hold 0. Telemetry shows requests sharing backend writes and,
-with the hold on, requests waiting for the batch in flight.
+(requests cut anywhere). Run against a proxy with one worker, again with
+two (SO_REUSEPORT: clients spread over both) and three backend connections
+per node, and with backend.batch_hold 0; telemetry shows requests sharing
+backend writes. Then, with one primary paused: a request waits for the
+batch in flight on its connection (backend.batch_hold), or with
+batch_hold 0 goes out beside it.
 
 Cluster on 127.0.0.1:7300-7305 (sgtest.CLUSTER_HOST in DPDK mode; SG_TEST_BASE_PORT overrides).
 """
@@ -20,6 +21,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import sgtest  # noqa: E402
+from redis.crc import key_slot  # noqa: E402
 from sgtest import NULL3, Resp, RespError, check, encode  # noqa: E402
 
 BASE = int(os.environ.get("SG_TEST_BASE_PORT", "7300"))
@@ -158,9 +160,6 @@ def pipelines_on(workers, tag, batch_hold=None, connections=None):
         check(0 < batches < sent / 2, "%d requests in %d batches" % (sent, batches))
         if batch_hold == 0:
             check(held == 0, "%d requests held with batch_hold 0" % held)
-        else:
-            # deep pipelines keep batches in flight: later requests wait
-            check(held > 0, "no request waited for a batch in flight")
         px.stop(expect_rc=0)
 
 
@@ -176,6 +175,52 @@ def test_no_batch_hold():
     pipelines_on(1, "nh", batch_hold=0)
 
 
+def behind_a_stalled_batch(batch_hold):
+    """Client A's GET is in flight to a paused primary; client B's GET for
+    the same primary (same connection) then waits for A's batch, or with
+    batch_hold 0 goes out at once. Both are answered after the pause."""
+    ranges = Ctx.cl.slot_ranges()
+    port = ranges[0][2]
+    mine = [(a, b) for a, b, p in ranges if p == port]
+    keys = [k for k in ("hb:%d" % i for i in range(100000))
+            if any(a <= key_slot(k.encode()) <= b for a, b in mine)][:2]
+    backend = "  connections: 1\n  batch_hold: %d\n" % batch_hold
+    with sgtest.Proxy(Ctx.cl.seeds(), workers=1, backend=backend) as px:
+        a, b = Resp(px.port), Resp(px.port)
+        for k in keys:
+            check(a.cmd("SET", k, k) == "OK", "SET %s" % k)
+        held0 = int(px.info()["backend_held"])
+        node = Ctx.cl.node(port)
+        node.execute_command("CLIENT", "PAUSE", "3000", "ALL")
+        try:
+            a.send(encode("GET", keys[0]))
+            sgtest.wait_for(lambda: int(px.info()["in_flight"]) == 1, 2, "A's GET in flight")
+            b.send(encode("GET", keys[1]))
+            if batch_hold:
+                sgtest.wait_for(lambda: int(px.info()["backend_held"]) == held0 + 1, 2,
+                                "B's GET held behind A's")
+                check(int(px.info()["in_flight"]) == 1, "B's GET was sent while held")
+            else:
+                sgtest.wait_for(lambda: int(px.info()["in_flight"]) == 2, 2,
+                                "B's GET in flight beside A's")
+                check(int(px.info()["backend_held"]) == held0, "a request held with batch_hold 0")
+        finally:
+            node.execute_command("CLIENT", "UNPAUSE")
+            sgtest.disconnect(node)
+        check(a.read() == keys[0].encode(), "A's reply after the pause")
+        check(b.read() == keys[1].encode(), "B's reply after the pause")
+        a.close()
+        b.close()
+
+
+def test_held_behind_a_stalled_batch():
+    behind_a_stalled_batch(32)
+
+
+def test_not_held_without_batch_hold():
+    behind_a_stalled_batch(0)
+
+
 def main():
     with sgtest.Cluster(BASE) as cl:
         Ctx.cl = cl
@@ -184,6 +229,9 @@ def main():
             ("50 clients x 1,000-command pipelines, 2 workers, 3 connections per node",
              test_two_workers),
             ("the same, 1 worker, backend.batch_hold 0 (nothing held)", test_no_batch_hold),
+            ("a request waits for its connection's batch in flight",
+             test_held_behind_a_stalled_batch),
+            ("with backend.batch_hold 0 it goes at once", test_not_held_without_batch_hold),
         ])
 
 
