@@ -348,8 +348,10 @@ static const struct cf_directive backend_keys[] = {
 	    "those replies and then leave together: fewer, fuller writes "
 	    "for one backend turnaround of delay; more than this many leave "
 	    "at once. 0: nothing waits."),
-	DUR(T, "connect_timeout", connect_timeout_ns, 10 * MS, 60 * S, "1s",
-	    "Time allowed to connect (and finish TLS and AUTH) to a node."),
+	DUR(T, "connect_timeout", connect_timeout_ns, 10 * MS, 60 * S, "3s",
+	    "Time allowed to connect (and finish TLS and AUTH) to a node; "
+	    "TCP resends a lost SYN after 1 s, so 1 s or less fails "
+	    "on one lost packet."),
 	DUR(T, "request_timeout", request_timeout_ns, 0, 600 * S, "5s",
 	    "Time allowed for a node to answer a request; 0: no limit."),
 	SECTION(T, auth, auth_section, "How shardgate authenticates to the nodes."),

@@ -174,7 +174,7 @@ test_defaults(void)
 	CU_ASSERT_EQUAL(c->backend.connections, 1);
 	CU_ASSERT_EQUAL(c->backend.max_in_flight, 1024);
 	CU_ASSERT_EQUAL(c->backend.batch_hold, 32);
-	CU_ASSERT_EQUAL(c->backend.connect_timeout_ns, 1 * SEC);
+	CU_ASSERT_EQUAL(c->backend.connect_timeout_ns, 3 * SEC);
 	CU_ASSERT_EQUAL(c->backend.request_timeout_ns, 5 * SEC);
 	CU_ASSERT_STRING_EQUAL(c->backend.auth.username, "");
 	CU_ASSERT_STRING_EQUAL(c->backend.auth.password, "");
